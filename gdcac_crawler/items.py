@@ -1,0 +1,139 @@
+"""The items that flow from the spider through the pipelines into the archive.
+
+Every item carries its fetch provenance (:class:`Fetch`): which run fetched which URL, when, with what HTTP
+answer, and the raw bytes with their sha256.  Items are dataclasses so that pipelines reach them through
+``ItemAdapter`` and tests can build them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Fetch:
+    """Provenance of one HTTP fetch (one row of the archive's ``pages`` table)."""
+
+    run_id: str
+    """Id of the crawl run that made the fetch."""
+    url: str
+    """The URL that was requested."""
+    final_url: str
+    """The URL that answered, after redirects."""
+    status: int
+    """HTTP status code of the answer."""
+    fetched_at: str
+    """When the answer arrived: UTC, ISO 8601 with ``Z``."""
+    kind: str
+    """What the page is: ``section``, ``listing``, ``article``, ``offsite``, ``error`` or ``rejected``."""
+    content_type: str | None = None
+    """The ``Content-Type`` header as sent."""
+    declared_encoding: str | None = None
+    """The charset the HTTP header (or, failing it, a meta tag) declared."""
+    encoding: str | None = None
+    """The encoding the body was decoded with."""
+    etag: str | None = None
+    """The ``ETag`` header, if any."""
+    last_modified: str | None = None
+    """The ``Last-Modified`` header, if any."""
+    sha256: str | None = None
+    """sha256 of the raw body bytes (hex)."""
+    size: int | None = None
+    """Length of the raw body in bytes."""
+    body: bytes | None = field(default=None, repr=False)
+    """The raw body bytes; the archive stores them compressed."""
+    error: str | None = None
+    """Why the fetch failed or the page was rejected; ``None`` when it went well."""
+
+
+@dataclass
+class ListingEntry:
+    """One item of a listing page: a link to an article, on this site or off it."""
+
+    url: str
+    """Canonical URL of the linked article (off-site URLs as they are)."""
+    title: str
+    """The title as the listing shows it (the ``title`` attribute when present)."""
+    listed_date: str | None
+    """The date printed beside it, ISO ``YYYY-MM-DD``, or ``None``."""
+    position: int
+    """1-based position on the listing page."""
+    offsite: bool = False
+    """True when the link leaves the portal (e.g. a WeChat article); such links are recorded, not fetched."""
+
+
+@dataclass
+class ListingItem:
+    """A fetched listing page (or the section page) and the entries it showed."""
+
+    url: str
+    """Canonical URL of the listing page."""
+    site: str
+    """Profile name of the portal."""
+    column: str | None
+    """Column name the page belongs to (e.g. 政策解读); ``None`` for the section page."""
+    column_url: str | None
+    """Canonical URL of the column's first listing page."""
+    page_no: int
+    """1-based page number within the column (``index_2.html`` is page 2)."""
+    entries: list[ListingEntry]
+    """The entries, in page order."""
+    fetch: Fetch
+    """Provenance of the fetch."""
+
+
+@dataclass
+class ArticleItem:
+    """One article page, as extracted and then cleaned by the pipelines."""
+
+    url: str
+    """Canonical URL of the article on the live portal (the archive's identity for it)."""
+    site: str = ""
+    """Profile name of the portal (e.g. ``gdcac``)."""
+    fetch: Fetch | None = None
+    """Provenance of the fetch."""
+    title: str | None = None
+    """The article's title."""
+    published_raw: str | None = None
+    """The publish time exactly as the page printed it (label stripped)."""
+    published_at: str | None = None
+    """The publish time, ISO 8601 with the site's offset (+08:00)."""
+    source_raw: str | None = None
+    """The source line as printed (e.g. ``来源:“中国网信杂志”微信公众号``)."""
+    source: str | None = None
+    """The source, label stripped and entities decoded (e.g. ``“中国网信杂志”微信公众号``)."""
+    author: str | None = None
+    """Author or responsible editor where the page names one."""
+    column_path: list[str] = field(default_factory=list)
+    """The breadcrumb's names after 首页, deduplicated (e.g. ``["政策法规", "政策解读"]``)."""
+    body_lines: list[str] = field(default_factory=list)
+    """Body text blocks in page order as extracted, before cleaning."""
+    body_text: str | None = None
+    """The cleaned body: one paragraph (or heading) per line."""
+    body_html: str | None = None
+    """The body's HTML, sanitised (no scripts, styles or event handlers; URLs absolute)."""
+    images: list[dict[str, Any]] = field(default_factory=list)
+    """Images of the body: ``{"src", "alt", "caption"}``."""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    """Attachments: ``{"url", "name", "type"}`` (url ``None`` when the page gives none)."""
+    meta: dict[str, str] = field(default_factory=dict)
+    """The government meta tags (SiteName, ColumnName, ArticleTitle, PubDate, ContentSource, ...)."""
+    methods: dict[str, str] = field(default_factory=dict)
+    """Which method produced each field (``profile`` selector, ``meta`` tag, ...)."""
+    listed_title: str | None = None
+    """The title the listing page showed for this article."""
+    listed_date: str | None = None
+    """The date the listing page showed for this article."""
+    column: str | None = None
+    """The column whose listing led to this article."""
+
+
+@dataclass
+class PageFailure:
+    """A page that could not be fetched or was refused; archived as a ``pages`` row with its reason."""
+
+    site: str
+    """Profile name of the portal."""
+    fetch: Fetch
+    """Provenance of the attempt; ``fetch.error`` says what went wrong, ``fetch.kind`` is ``error``."""
