@@ -1,0 +1,132 @@
+"""What a portal profile is: everything particular to one portal, in one frozen object.
+
+The spider, the extraction functions and the cleaning rules read a :class:`Profile`; adding a portal means
+writing a profile module (and its fixtures), not a spider.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The particulars of one portal."""
+
+    name: str
+    """Short name, used as the spider's ``site`` and in the archive's ``site`` columns."""
+    base_url: str
+    """The live portal's origin, e.g. ``https://www.gdcac.gov.cn`` (no trailing slash)."""
+    section_path: str
+    """Path of the section page the crawl starts from, e.g. ``/zcfg/``."""
+    hosts: tuple[str, ...]
+    """Host names that belong to the portal; links to any other host are off-site."""
+    section_name: str = ""
+    """Name of the section (for logs and the demo summary)."""
+
+    # Column discovery on the section page.
+    column_link_css: str = "#leftnav a"
+    """Links on the section page that lead to the section's columns."""
+    column_url_pattern: str = r"^/zcfg/[^/]+/(index\.html)?$"
+    """Regex on a URL path: which discovered links are columns of the section."""
+
+    # Listing pages.
+    listing_item_css: str = "ul.comlist1 > li"
+    """One element per listing entry."""
+    listing_link_css: str = "a"
+    """Inside an entry: the link (its ``title`` attribute, else its text, is the listed title)."""
+    listing_date_css: str = "span::text"
+    """Inside an entry: the printed date."""
+    listing_title_css: str = ".con-tit2 span::text"
+    """The column's name on its listing page."""
+    pager_link_css: str = "#pages a::attr(href)"
+    """The static pager's links."""
+    listing_page_pattern: str = r"/index(?:_(\d+))?\.html$"
+    """Regex on a listing URL's path; group 1 is the page number (absent on page 1)."""
+    first_page_number: int = 2
+    """The number the second listing page carries (2 on the nfw-cms platform: ``index_2.html``)."""
+    article_url_pattern: str = r"/content/post_\d+\.html$"
+    """Regex on a URL path: which same-site links are articles."""
+
+    # Article fields: selectors tried in order; the first that yields text wins.
+    title_css: tuple[str, ...] = ("h1.title", "h4.wdtit", ".article h1", "h1")
+    breadcrumb_css: tuple[str, ...] = (".position", ".mbx")
+    info_css: tuple[str, ...] = (".info", ".jbxx")
+    """Containers of the source and time line(s)."""
+    body_css: tuple[str, ...] = ("#content1", "#zoom", ".article-content", ".TRS_Editor", ".TRS_UEDITOR")
+    body_exclude_css: tuple[str, ...] = (".fjlis", ".xgdd", "#xxddk", ".share", ".bdsharebuttonbox")
+    """Parts of a body container that are not body: attachment and related-link blocks, share widgets."""
+    attachment_css: str = "a.nfw-cms-attachment, .fjlis a"
+    """Attachment links (inside or outside the body)."""
+    timezone: str = "+08:00"
+    """The offset the portal's printed times are in."""
+
+    # Cleaning.
+    header_lines: tuple[str, ...] = ()
+    """The site header's lines, which must never reach a body."""
+    footer_markers: tuple[str, ...] = ()
+    """Phrases that start footer lines (主办单位, 版权所有, ...), dropped when they open a body line."""
+    junk_sources: tuple[str, ...] = ()
+    """Source values that are not sources (an editor's account pattern, the site's own name): regexes."""
+
+    extra: dict = field(default_factory=dict)
+    """Anything else particular to the portal."""
+
+    # --- URL helpers -------------------------------------------------------------------------------------
+
+    @property
+    def section_url(self) -> str:
+        """Canonical URL of the section page."""
+        return urljoin(self.base_url + "/", self.section_path.lstrip("/"))
+
+    def is_same_site(self, url: str, fetch_base: str | None = None) -> bool:
+        """Whether ``url`` belongs to the portal (or to the mirror standing in for it at ``fetch_base``)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https", ""):
+            return False
+        if not parts.netloc:
+            return True
+        if fetch_base and parts.netloc == urlsplit(fetch_base).netloc:
+            return True
+        return parts.hostname in self.hosts
+
+    def canonical(self, url: str) -> str:
+        """The live portal's URL for ``url``, whichever host (live or mirror) it was seen on.
+
+        Same-site URLs are rewritten to :attr:`base_url` (scheme and host) with the fragment dropped; the
+        archive identifies articles by this form, so a crawl of the mirror on any port gives the same ids.
+        """
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url)
+        return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
+
+    def to_fetch_url(self, url: str, fetch_base: str | None) -> str:
+        """Where to fetch a same-site ``url``: on ``fetch_base`` (a mirror) when given, else the URL itself."""
+        if not fetch_base:
+            return self.canonical(url)
+        parts = urlsplit(url)
+        fb = urlsplit(fetch_base)
+        return urlunsplit((fb.scheme, fb.netloc, parts.path or "/", parts.query, ""))
+
+    def is_column_url(self, url: str) -> bool:
+        return re.search(self.column_url_pattern, urlsplit(url).path) is not None
+
+    def is_article_url(self, url: str) -> bool:
+        return re.search(self.article_url_pattern, urlsplit(url).path) is not None
+
+    def listing_page_no(self, url: str) -> int:
+        """1-based number of a listing page from its URL (``index.html`` → 1, ``index_3.html`` → 3)."""
+        m = re.search(self.listing_page_pattern, urlsplit(url).path)
+        if not m or not m.group(1):
+            return 1
+        return int(m.group(1)) - self.first_page_number + 2
+
+    def listing_page_url(self, column_url: str, page_no: int) -> str:
+        """URL of page ``page_no`` (1-based) of the column whose first page is ``column_url``."""
+        parts = urlsplit(column_url)
+        path = parts.path
+        folder = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+        name = "index.html" if page_no == 1 else f"index_{page_no - 2 + self.first_page_number}.html"
+        return urlunsplit((parts.scheme, parts.netloc, folder + name, "", ""))

@@ -1,0 +1,1 @@
+"""Spiders: one portal spider class, registered once per portal under the portal's name."""
