@@ -196,13 +196,13 @@ class PortalSpider(scrapy.Spider):
         kind = request.meta.get("gdcac_kind", "page")
         if failure.check(HttpError):
             response = failure.value.response
-            reason = f"HTTP {response.status} on a {kind} page"
+            reason = f"HTTP {response.status} ({kind} page)"
             self._count(f"error/http_{response.status}")
             logger.warning("%s: %s", response.url, reason)
             yield PageFailure(site=self.profile.name,
                               fetch=fetch_record(response, self.run_id, "error", error=reason))
             return
-        reason = f"{failure.type.__name__}: {failure.getErrorMessage()} on a {kind} page"
+        reason = f"{failure.type.__name__}: {failure.getErrorMessage()} ({kind} page)"
         self._count(f"error/{failure.type.__name__}")
         logger.warning("%s: %s", request.url, reason)
         yield PageFailure(site=self.profile.name, fetch=Fetch(
