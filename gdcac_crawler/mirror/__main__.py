@@ -1,0 +1,59 @@
+"""Command line of the mirror.
+
+``python -m gdcac_crawler.mirror build [--out DIR] [--scale N] [--seed N]``
+    Build a mirror (default: the standard mirror into the committed ``gdcac_crawler/mirror/site/``; a
+    benchmark mirror, ``--scale N``, needs ``--out``).  Prints a one-line summary.
+``python -m gdcac_crawler.mirror serve [--root DIR] [--host 127.0.0.1] [--port 0]``
+    Serve a built mirror; prints exactly ``serving http://HOST:PORT/`` and runs until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from gdcac_crawler.mirror import SITE_DIR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gdcac_crawler.mirror",
+                                     description="The offline mirror of www.gdcac.gov.cn's 政策法规 section.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="build a mirror into a directory")
+    build.add_argument("--out", default=None,
+                       help="output directory (default for the standard mirror: the committed site/ in the package)")
+    build.add_argument("--scale", type=int, default=None, help="build a benchmark mirror of about N articles")
+    build.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    serve = sub.add_parser("serve", help="serve a built mirror over HTTP")
+    serve.add_argument("--root", default=str(SITE_DIR), help="the mirror to serve (default: the committed one)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "build":
+        from gdcac_crawler.mirror.build import build_site
+
+        if args.scale is not None and args.out is None:
+            print("--scale needs --out (the committed mirror is the standard one)", file=sys.stderr)
+            return 2
+        out = args.out or SITE_DIR
+        started = time.monotonic()
+        manifest = build_site(out, scale=args.scale, seed=args.seed)
+        counts = manifest["counts"]
+        print(f"built {counts['articles']} articles, {counts['offsite']} off-site items, "
+              f"{counts['listing_pages']} listing pages in {out} ({time.monotonic() - started:.1f} s)")
+        return 0
+    from gdcac_crawler.mirror.server import serve
+
+    serve(args.root, host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

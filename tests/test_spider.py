@@ -1,0 +1,120 @@
+"""The spider's walk, on saved mirror pages (no network): columns, pages past the pager's cap, off-site
+entries, the end of a column, failures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from gdcac_crawler.items import ArticleItem, ListingItem, PageFailure
+from gdcac_crawler.mirror import SITE_DIR
+from gdcac_crawler.spiders.gdcac import GdcacSpider
+
+BASE = "http://127.0.0.1:8999"
+ZCJD = "https://www.gdcac.gov.cn/zcfg/zcjd/index.html"
+
+
+@pytest.fixture
+def spider():
+    crawler = get_crawler(GdcacSpider)
+    crawler.spider = GdcacSpider.from_crawler(crawler, base_url=BASE, run_id="run-t")
+    return crawler.spider
+
+
+def response(path: str, body: bytes | None = None, status: int = 200, meta: dict | None = None) -> HtmlResponse:
+    url = BASE + path
+    if body is None:
+        body = (SITE_DIR / path.lstrip("/")).read_bytes()
+    return HtmlResponse(url=url, body=body, status=status, request=Request(url, meta=meta or {}),
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+def listing_kwargs(page_no: int, first_page_size=None) -> dict:
+    return {"column": "政策解读", "column_url": ZCJD, "page_no": page_no, "first_page_size": first_page_size}
+
+
+def split(results):
+    results = list(results)
+    return ([r for r in results if isinstance(r, Request)], [r for r in results if not isinstance(r, Request)])
+
+
+def test_section_page_yields_every_column_on_the_fetch_base(spider) -> None:
+    requests, items = split(spider.parse_section(response("/zcfg/index.html")))
+    assert [r.url for r in requests] == [f"{BASE}/zcfg/zcjd/index.html", f"{BASE}/zcfg/flfg/index.html",
+                                         f"{BASE}/zcfg/gfxwj/index.html"]
+    assert [r.cb_kwargs["column"] for r in requests] == ["政策解读", "法律法规", "规范性文件"]
+    assert len(items) == 1 and isinstance(items[0], ListingItem) and items[0].fetch.kind == "section"
+    assert items[0].url == "https://www.gdcac.gov.cn/zcfg/index.html"
+
+
+def test_capped_pager_is_not_the_end(spider) -> None:
+    # index_3 is the last page the pager shows (pages_limit=3); the column has 6 pages.
+    page = response("/zcfg/zcjd/index_3.html")
+    assert re.search(rb'class="last" href="[^"]*index_3\.html"', page.body)
+    requests, items = split(spider.parse_listing(page, **listing_kwargs(3, 8)))
+    follow = [r for r in requests if r.callback == spider.parse_listing]
+    assert [r.url for r in follow] == [f"{BASE}/zcfg/zcjd/index_4.html"]
+    assert follow[0].cb_kwargs["page_no"] == 4
+    articles = [r for r in requests if r.callback == spider.parse_article]
+    assert len(articles) == 8 and all(r.url.startswith(BASE + "/zcfg/zcjd/content/post_") for r in articles)
+    assert items[0].page_no == 3 and len(items[0].entries) == 8
+
+
+def test_offsite_entries_are_recorded_not_requested(spider) -> None:
+    requests, items = split(spider.parse_listing(response("/zcfg/zcjd/index_2.html"), **listing_kwargs(2, 8)))
+    offsite = [e for e in items[0].entries if e.offsite]
+    assert [e.url for e in offsite] and all(e.url.startswith("https://mp.weixin.qq.com/s/") for e in offsite)
+    assert not any("weixin" in r.url for r in requests)
+    assert spider.crawler.stats.get_value("gdcac/listing/offsite") == len(offsite)
+
+
+def test_last_page_ends_the_column(spider) -> None:
+    requests, _ = split(spider.parse_listing(response("/zcfg/zcjd/index_6.html"), **listing_kwargs(6, 8)))
+    assert [r for r in requests if r.callback == spider.parse_listing] == []
+
+
+def test_without_a_script_total_a_full_last_page_is_followed_by_one_probe(spider) -> None:
+    body = (SITE_DIR / "zcfg/zcjd/index_3.html").read_bytes()
+    body = re.sub(rb"Math\.ceil\(\s*\d+\s*/\s*\d+\s*\)", b"3", body)  # a pager script that gives no total
+    requests, _ = split(spider.parse_listing(response("/zcfg/zcjd/index_3.html", body), **listing_kwargs(3, 8)))
+    probe = [r for r in requests if r.callback == spider.parse_listing]
+    assert [r.url for r in probe] == [f"{BASE}/zcfg/zcjd/index_4.html"]
+    assert probe[0].meta["gdcac_probe"] is True and probe[0].meta["handle_httpstatus_list"] == [404]
+    missing = response("/zcfg/zcjd/index_4.html", b"<html>404</html>", 404, meta={"gdcac_probe": True})
+    assert list(spider.parse_listing(missing, **listing_kwargs(4, 8))) == []
+    assert spider.crawler.stats.get_value("gdcac/listing/end_probe_missing") == 1
+
+
+def test_article_item_carries_canonical_url_and_provenance(spider) -> None:
+    path = "/zcfg/zcjd/content/post_2107282.html"
+    page = response(path)
+    page.headers["ETag"] = '"e1"'
+    (item,) = spider.parse_article(page, column="政策解读", listed_title="t", listed_date="2022-06-22")
+    assert isinstance(item, ArticleItem)
+    assert item.url == "https://www.gdcac.gov.cn" + path
+    assert item.fetch.url == BASE + path and item.fetch.status == 200 and item.fetch.run_id == "run-t"
+    assert item.fetch.etag == '"e1"' and item.fetch.size == len(page.body) and len(item.fetch.sha256) == 64
+    assert item.fetch.fetched_at.endswith("Z") and item.fetch.declared_encoding == "utf-8"
+    assert item.title == "后疫情时代,如何构建网络空间命运共同体?" and item.listed_date == "2022-06-22"
+
+
+def test_http_error_becomes_a_failure_record(spider) -> None:
+    url = BASE + "/zcfg/zcjd/content/post_1.html"
+    failed = HtmlResponse(url=url, status=404, body=b"gone", request=Request(url, meta={"gdcac_kind": "article"}))
+    failure = Failure(HttpError(failed))
+    failure.request = failed.request
+    (record,) = spider.on_error(failure)
+    assert isinstance(record, PageFailure)
+    assert record.fetch.status == 404 and record.fetch.kind == "error" and "HTTP 404" in record.fetch.error
+
+
+def test_base_url_must_be_http() -> None:
+    crawler = get_crawler(GdcacSpider)
+    with pytest.raises(ValueError, match="base_url"):
+        GdcacSpider.from_crawler(crawler, base_url="file:///etc")
