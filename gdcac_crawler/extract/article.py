@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from lxml import etree
 from parsel import Selector
 
 from gdcac_crawler.extract import dates
 from gdcac_crawler.extract.text import (
     Block,
+    select,
     clean_body_lines,
     decode_entities,
     drop_html_blocks,
@@ -63,36 +65,47 @@ def selector_for(response_or_text: Any) -> Selector:
     return response_or_text.selector
 
 
-def _first_text(sel: Selector, css_list: tuple[str, ...]) -> tuple[str | None, str | None]:
+def root_of(response_or_text: Any) -> etree._Element:
+    """The parsed document (an lxml element) of a response, a Selector, or HTML text; parsed once."""
+    return selector_for(response_or_text).root
+
+
+def _text(el: etree._Element) -> str:
+    return normalise_space(" ".join(text_nodes(el)))
+
+
+def _first_text(root: etree._Element, css_list: tuple[str, ...]) -> tuple[str | None, str | None]:
     for css in css_list:
-        for node in sel.css(css):
-            text = normalise_space(" ".join(text_nodes(node.root)))
+        for el in select(root, css):
+            text = _text(el)
             if text:
                 return text, css
     return None, None
 
 
-def meta_tags(sel: Selector) -> dict[str, str]:
+_META_XPATH = etree.XPath("//meta[@name][@content]")
+
+
+def meta_tags(root: etree._Element) -> dict[str, str]:
     """The government meta tags the page carries (``SiteName``, ``PubDate``, ``ContentSource``, ...)."""
     found: dict[str, str] = {}
-    for node in sel.xpath("//meta[@name][@content]"):
-        key = _META_KEYS.get((node.attrib.get("name") or "").lower())
+    for el in _META_XPATH(root):
+        key = _META_KEYS.get(el.get("name", "").lower())
         if key and key not in found:
-            found[key] = normalise_space(node.attrib["content"])
+            found[key] = normalise_space(el.get("content", ""))
     return found
 
 
-def breadcrumbs(sel: Selector, profile: Profile) -> list[list[str]]:
+def breadcrumbs(root: etree._Element, profile: Profile) -> list[list[str]]:
     """Every breadcrumb printed on the page, each as its list of names after 首页."""
     crumbs = []
-    for css in profile.breadcrumb_css:
-        for node in sel.css(css):
-            text = _CRUMB_LABEL_RE.sub("", " ".join(text_nodes(node.root)))
-            names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(text)) if n]
-            if names and names[0] in ("首页", "网站首页", "主页"):
-                names = names[1:]
-            if names:
-                crumbs.append(names)
+    for el in select(root, ", ".join(profile.breadcrumb_css)):
+        text = _CRUMB_LABEL_RE.sub("", " ".join(text_nodes(el)))
+        names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(text)) if n]
+        if names and names[0] in ("首页", "网站首页", "主页"):
+            names = names[1:]
+        if names:
+            crumbs.append(names)
     return crumbs
 
 
@@ -106,39 +119,31 @@ def column_path(crumbs: list[list[str]]) -> list[str]:
     return path
 
 
-def _info_lines(sel: Selector, profile: Profile) -> list[str]:
+def _info_lines(root: etree._Element, profile: Profile) -> list[str]:
     for css in profile.info_css:
-        nodes = sel.css(css)
-        if nodes:
-            return [t for node in nodes for t in text_nodes(node.root)]
+        found = select(root, css)
+        if found:
+            return [t for el in found for t in text_nodes(el)]
     return []
 
 
-def _body_node(sel: Selector, profile: Profile) -> tuple[Selector | None, str | None]:
+def _body_node(root: etree._Element, profile: Profile) -> tuple[etree._Element | None, str | None]:
     for css in profile.body_css:
-        nodes = sel.css(css)
-        if nodes:
-            return nodes[0], css
+        found = select(root, css)
+        if found:
+            return found[0], css
     return None, None
 
 
-def _without(node: Selector, css_list: tuple[str, ...]):
-    """A copy of the node's element with the excluded parts (attachments, related links) removed."""
-    root = deepcopy(node.root)
-    copy = Selector(root=root)
-    for css in css_list:
-        for part in copy.css(css):
-            el = part.root
-            parent = el.getparent()
-            if parent is not None:
-                if el.tail:
-                    prev = el.getprevious()
-                    if prev is not None:
-                        prev.tail = (prev.tail or "") + el.tail
-                    else:
-                        parent.text = (parent.text or "") + el.tail
-                parent.remove(el)
-    return root
+def _without(body: etree._Element, css_list: tuple[str, ...]) -> etree._Element:
+    """A copy of the body element with the excluded parts (attachments, related links) removed."""
+    copy = deepcopy(body)
+    copy.tail = None
+    if css_list:
+        for el in select(copy, ", ".join(css_list)):
+            if el is not copy and el.getparent() is not None:
+                el.drop_tree()
+    return copy
 
 
 def images_with_captions(blocks: list[Block], page_url: str) -> list[dict[str, Any]]:
@@ -175,23 +180,22 @@ def _file_type(name: str | None, url: str | None) -> str | None:
     return None
 
 
-def attachments(sel: Selector, profile: Profile, page_url: str, body: Selector | None) -> list[dict[str, Any]]:
+def attachments(root: etree._Element, profile: Profile, page_url: str,
+                body: etree._Element | None) -> list[dict[str, Any]]:
     """Attachment records ``{"url", "name", "type"}``: the profile's attachment links, and links in the body
     that point at documents.  The real file name is taken from ``alt`` when the CMS puts it there; the URL
     is ``None`` when the link's ``href`` is empty."""
     found: list[dict[str, Any]] = []
     seen = set()
-    candidates = list(sel.css(profile.attachment_css))
+    candidates = list(select(root, profile.attachment_css))
     if body is not None:
-        candidates += [a for a in body.css("a[href]") if _file_type(None, a.attrib.get("href")) ]
+        candidates += [a for a in select(body, "a[href]") if _file_type(None, a.get("href"))]
     for a in candidates:
-        href = (a.attrib.get("href") or "").strip()
+        href = (a.get("href") or "").strip()
         url = urljoin(page_url, href) if href and not href.lower().startswith(("javascript:", "#")) else None
-        name = normalise_space(a.attrib.get("alt") or "") or normalise_space(" ".join(text_nodes(a.root))) or None
+        name = normalise_space(a.get("alt") or "") or _text(a) or None
         kind = _file_type(name, url)
-        if url is None and kind is None:
-            continue
-        if url and kind is None and not _file_type(None, url):
+        if kind is None:
             continue
         key = (url, name)
         if key in seen:
@@ -207,6 +211,10 @@ def sanitise_html(fragment: str) -> str:
                      link_rel=None, strip_comments=True).strip()
 
 
+def _inner_html(el: etree._Element) -> str:
+    return (el.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in el)
+
+
 def extract_article(response: Any, profile: Profile, *, url: str | None = None) -> dict[str, Any]:
     """The raw fields of an article page.
 
@@ -215,18 +223,18 @@ def extract_article(response: Any, profile: Profile, *, url: str | None = None) 
     title, published_raw, published_at, source_raw, column_path, body_lines, body_html, images,
     attachments, meta and methods.  Fields it cannot find are ``None`` or empty.
     """
-    sel = selector_for(response)
+    root = root_of(response)
     page_url = url or profile.canonical(getattr(response, "url", profile.base_url + "/"))
     methods: dict[str, str] = {}
-    meta = meta_tags(sel)
+    meta = meta_tags(root)
 
-    title, css = _first_text(sel, profile.title_css)
+    title, css = _first_text(root, profile.title_css)
     if title:
         methods["title"] = f"profile:{css}"
     elif meta.get("ArticleTitle"):
         title, methods["title"] = meta["ArticleTitle"], "meta:ArticleTitle"
 
-    info = _info_lines(sel, profile)
+    info = _info_lines(root, profile)
     source_raw = next((line for line in info if _SOURCE_LABEL_RE.match(line)), None)
     if source_raw:
         methods["source"] = "profile:info"
@@ -243,24 +251,25 @@ def extract_article(response: Any, profile: Profile, *, url: str | None = None) 
             methods["published_at"] = "meta:PubDate"
     author = next((_AUTHOR_LABEL_RE.sub("", line) for line in info if _AUTHOR_LABEL_RE.match(line)), None)
 
-    crumbs = breadcrumbs(sel, profile)
+    crumbs = breadcrumbs(root, profile)
     if crumbs:
         methods["column_path"] = "profile:breadcrumb"
 
     body_lines: list[str] = []
     body_html = None
     images: list[dict[str, Any]] = []
-    body, css = _body_node(sel, profile)
+    body, css = _body_node(root, profile)
     if body is not None:
-        root = _without(body, profile.body_exclude_css)
-        blocks = html_blocks(root)
+        content = _without(body, profile.body_exclude_css)
+        blocks = html_blocks(content)
         body_lines = [b.text for b in blocks if b.image is None]
         images = images_with_captions(blocks, page_url)
-        root.make_links_absolute(page_url, resolve_base_href=False)
-        inner = (root.text or "") + "".join(
-            Selector(root=child).get() + (child.tail or "") for child in root if isinstance(child.tag, str)
-        )
-        body_html = sanitise_html(inner)
+        for el in _LINKED_XPATH(content):
+            attr = "src" if el.tag == "img" else "href"
+            value = (el.get(attr) or "").strip()
+            if value and not value.lower().startswith(("javascript:", "#", "data:")):
+                el.set(attr, urljoin(page_url, value))
+        body_html = sanitise_html(_inner_html(content))
         methods["body"] = f"profile:{css}"
 
     return {
@@ -275,10 +284,13 @@ def extract_article(response: Any, profile: Profile, *, url: str | None = None) 
         "body_lines": body_lines,
         "body_html": body_html,
         "images": images,
-        "attachments": attachments(sel, profile, page_url, body),
+        "attachments": attachments(root, profile, page_url, body),
         "meta": meta,
         "methods": methods,
     }
+
+
+_LINKED_XPATH = etree.XPath(".//img[@src] | .//a[@href]")
 
 
 def clean_source(source_raw: str | None, meta: dict[str, str], profile: Profile) -> tuple[str | None, str | None]:

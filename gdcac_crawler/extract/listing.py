@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from gdcac_crawler.extract.article import selector_for
+from lxml import etree
+
+from gdcac_crawler.extract.article import root_of
 from gdcac_crawler.extract.dates import listed_date
-from gdcac_crawler.extract.text import normalise_space, text_nodes
+from gdcac_crawler.extract.text import normalise_space, select, text_nodes
 from gdcac_crawler.items import ListingEntry
 from gdcac_crawler.profiles.base import Profile
 
 _CEIL_RE = re.compile(r"Math\.ceil\(\s*(\d+)\s*/\s*(\d+)\s*\)")
 _CREATE_RE = re.compile(r"createPageHTML\(\s*(\d+)\s*,")
 _COUNT_RE = re.compile(r"\bvar\s+countPage\s*=\s*(\d+)")
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
 
 
 @dataclass
@@ -50,12 +53,12 @@ class Pager:
 
 def extract_columns(response: Any, profile: Profile) -> list[tuple[str, str]]:
     """The columns a section page links to: ``[(name, url)]`` in page order, URLs absolute as written."""
-    sel = selector_for(response)
+    root = root_of(response)
     base = getattr(response, "url", profile.section_url)
     columns: list[tuple[str, str]] = []
     seen = set()
-    for a in sel.css(profile.column_link_css):
-        href = (a.attrib.get("href") or "").strip()
+    for a in select(root, profile.column_link_css):
+        href = (a.get("href") or "").strip()
         if not href:
             continue
         url = urljoin(base, href)
@@ -65,21 +68,21 @@ def extract_columns(response: Any, profile: Profile) -> list[tuple[str, str]]:
         if key in seen:
             continue
         seen.add(key)
-        name = normalise_space(a.attrib.get("title") or " ".join(text_nodes(a.root)))
+        name = normalise_space(a.get("title") or " ".join(text_nodes(a)))
         columns.append((name, url))
     return columns
 
 
 def extract_pager(response: Any, profile: Profile) -> Pager:
     """The pager of a listing page."""
-    sel = selector_for(response)
+    root = root_of(response)
     base = getattr(response, "url", profile.base_url + "/")
     pager = Pager()
-    for href in sel.css(profile.pager_link_css).getall():
-        href = href.strip()
+    for a in select(root, profile.pager_link_css):
+        href = (a.get("href") or "").strip()
         if href and not href.lower().startswith("javascript:"):
             pager.linked_pages.append(profile.listing_page_no(urljoin(base, href)))
-    scripts = " ".join(sel.xpath("//script[not(@src)]/text()").getall())
+    scripts = " ".join(_INLINE_SCRIPTS(root))
     if m := _CEIL_RE.search(scripts):
         pager.total_items, pager.per_page = int(m.group(1)), int(m.group(2))
     if m := (_CREATE_RE.search(scripts) or _COUNT_RE.search(scripts)):
@@ -94,20 +97,20 @@ def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
     :class:`~gdcac_crawler.items.ListingEntry` per item (same-site URLs canonical, off-site URLs as
     written and marked ``offsite``), and the :class:`Pager`.
     """
-    sel = selector_for(response)
+    root = root_of(response)
     base = getattr(response, "url", profile.base_url + "/")
     entries: list[ListingEntry] = []
-    for li in sel.css(profile.listing_item_css):
-        a = li.css(profile.listing_link_css)
+    for li in select(root, profile.listing_item_css):
+        a = select(li, profile.listing_link_css)
         if not a:
             continue
-        href = (a[0].attrib.get("href") or "").strip()
+        href = (a[0].get("href") or "").strip()
         if not href or href.lower().startswith("javascript:"):
             continue
         url = urljoin(base, href)
         offsite = not profile.is_same_site(url, base)
-        title = normalise_space(a[0].attrib.get("title") or " ".join(text_nodes(a[0].root)))
-        date_text = " ".join(li.css(profile.listing_date_css).getall())
+        title = normalise_space(a[0].get("title") or " ".join(text_nodes(a[0])))
+        date_text = " ".join(t for d in select(li, profile.listing_date_css) for t in text_nodes(d))
         entries.append(ListingEntry(
             url=url if offsite else profile.canonical(url),
             title=title,
@@ -115,5 +118,6 @@ def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
             position=len(entries) + 1,
             offsite=offsite,
         ))
-    column = normalise_space(" ".join(sel.css(profile.listing_title_css).getall())) or None
+    column = normalise_space(" ".join(t for el in select(root, profile.listing_title_css)
+                                      for t in text_nodes(el))) or None
     return {"column": column, "entries": entries, "pager": extract_pager(response, profile)}

@@ -14,8 +14,10 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
+from cssselect import HTMLTranslator
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -30,6 +32,7 @@ _WS_RE = re.compile(r"[ \t\r\n\f\v\xa0\u2002\u2003\u2009\u3000]+")
 _ZW_RE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _ENTITY_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{2,6}|#x[0-9A-Fa-f]{2,5});")
 _CENTER_RE = re.compile(r"text-align\s*:\s*center", re.I)
+_TRANSLATOR = HTMLTranslator()
 _FILENAME_RE = re.compile(r"^[^\s/\\]{1,120}\.(?:png|jpe?g|gif|bmp|webp|tiff?|svg)$", re.I)
 
 #: Whole lines that are breadcrumbs, wherever they stand before the body.
@@ -222,3 +225,16 @@ def drop_html_blocks(body_html: str, dropped: set[str]) -> str:
         lxml_html.tostring(child, encoding="unicode") for child in fragment
     )
     return inner.strip()
+
+
+@lru_cache(maxsize=512)
+def _compiled(css: str) -> etree.XPath:
+    return etree.XPath(_TRANSLATOR.css_to_xpath(css))
+
+
+def select(el: etree._Element, css: str) -> list[etree._Element]:
+    """The elements under ``el`` (itself included) matching the CSS selector ``css``.
+
+    Selectors are compiled to XPath once and cached: extraction runs them on every page.
+    """
+    return _compiled(css)(el)
