@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -87,6 +89,10 @@ class ValidatePipeline:
 class ArchivePipeline:
     """Writes every item to the SQLite archive and records the run.
 
+    All archive work — compression, hashing, SQL — runs on one writer thread, so the crawl's own thread
+    never waits on the disk and SQLite and zlib (which release the GIL) use a second core.  The pipeline
+    awaits each write, so an item counts as scraped only once it is in the archive's buffer.
+
     Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``.
     """
 
@@ -96,6 +102,7 @@ class ArchivePipeline:
         self.batch_size = batch_size
         self.archive: Archive | None = None
         self.started_at: str | None = None
+        self._writer: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler) -> ArchivePipeline:
@@ -110,27 +117,38 @@ class ArchivePipeline:
     def _stat(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"gdcac/{key}", n)
 
+    def _run(self, fn, *args, **kwargs) -> Any:
+        """Run ``fn`` on the writer thread and wait for its result (for the few calls outside the hot path)."""
+        assert self._writer is not None
+        return self._writer.submit(fn, *args, **kwargs).result()
+
     def open_spider(self, spider: Any = None) -> None:
         spider = self.crawler.spider
-        self.archive = Archive(self.path, batch_size=self.batch_size)
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdcac-archive")
+        self.archive = self._run(Archive, self.path, batch_size=self.batch_size)
         self.started_at = utc_now()
         settings = {key: self.crawler.settings.get(key) for key in RECORDED_SETTINGS}
         settings["spider_arguments"] = {"base_url": spider.fetch_base}
-        self.archive.start_run(spider.run_id, spider=spider.name, site=spider.profile.name, mode="full",
-                               started_at=self.started_at, settings=settings, crawler_version=__version__)
+        self._run(self.archive.start_run, spider.run_id, spider=spider.name, site=spider.profile.name,
+                  mode="full", started_at=self.started_at, settings=settings, crawler_version=__version__)
         logger.info("archiving run %s into %s", spider.run_id, self.path)
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    def _write(self, item: Any) -> str:
+        """One item into the archive (on the writer thread); the stats key it counts under."""
         assert self.archive is not None
         if isinstance(item, ArticleItem):
-            status = self.archive.add_article(item)
-            self._stat(f"archive/{status}")
-        elif isinstance(item, ListingItem):
+            return f"archive/{self.archive.add_article(item)}"
+        if isinstance(item, ListingItem):
             self.archive.add_listing(item)
-            self._stat("archive/listing_pages" if item.column else "archive/section_pages")
-        elif isinstance(item, PageFailure):
+            return "archive/listing_pages" if item.column else "archive/section_pages"
+        if isinstance(item, PageFailure):
             self.archive.add_failure(item)
-            self._stat("archive/failed")
+            return "archive/failed"
+        return "archive/ignored"
+
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        key = await asyncio.wrap_future(self._writer.submit(self._write, item))
+        self._stat(key)
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any = None) -> None:
@@ -138,12 +156,12 @@ class ArchivePipeline:
         if self.archive is None or not isinstance(item, ArticleItem) or item.fetch is None:
             return
         fetch = replace(item.fetch, kind="rejected", error=str(exception))
-        self.archive.add_failure(PageFailure(site=item.site, fetch=fetch))
+        self._run(self.archive.add_failure, PageFailure(site=item.site, fetch=fetch))
         self._stat("archive/rejected")
 
     def close_spider(self, spider: Any = None) -> None:
         if self.archive is not None:
-            self.archive.flush()
+            self._run(self.archive.flush)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Closes the run's row with its finish reason, counts and stats, then the archive."""
@@ -160,10 +178,12 @@ class ArchivePipeline:
             "blocked": stats.get("gdcac/archive/blocked", 0),
             "offsite": stats.get("gdcac/listing/offsite", 0),
         }
-        self.archive.finish_run(spider.run_id, finished_at=utc_now(), finish_reason=reason, counts=counts,
-                                stats={k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                       for k, v in stats.items()})
-        self.archive.close()
+        self._run(self.archive.finish_run, spider.run_id, finished_at=utc_now(), finish_reason=reason,
+                  counts=counts, stats={k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                        for k, v in stats.items()})
+        self._run(self.archive.close)
         self.archive = None
+        self._writer.shutdown(wait=True)
+        self._writer = None
         logger.info("run %s finished (%s): %s", spider.run_id, reason,
                     ", ".join(f"{k}={v}" for k, v in counts.items()))

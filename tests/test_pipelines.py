@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import sqlite3
 
 import pytest
@@ -52,14 +54,18 @@ def chain(crawler):
     archive.open_spider()
     steps = [CleanPipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler), archive]
 
+    async def through(item):
+        for step in steps:
+            result = step.process_item(item)
+            item = await result if inspect.isawaitable(result) else result
+        return item
+
     def run(item):
         try:
-            for step in steps:
-                item = step.process_item(item)
+            return asyncio.run(through(item))
         except DropItem as exc:
             archive.item_dropped(item, None, exc)
             raise
-        return item
 
     yield run, archive
     if archive.archive is not None:
