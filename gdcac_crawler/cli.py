@@ -2,7 +2,8 @@
 
 ``gdcac demo``      serve the offline mirror, crawl it into an archive, stop the mirror, print a summary.
 ``gdcac summary``   what an archive holds: articles per column, publish dates, the runs.
-``gdcac mirror``    serve (or rebuild) the offline mirror of the portal.
+``gdcac mirror``    serve the offline mirror of the portal.
+``gdcac extract``   the item extracted from one saved page, as JSON (for maintainers).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 
 from gdcac_crawler.archive import Archive
+from gdcac_crawler.extract.cli import extract_command
 
 DEFAULT_DB = "archive/gdcac.sqlite"
 
@@ -121,6 +123,9 @@ def mirror_serve(port: int, root: str | None) -> None:
     if root:
         args += ["--root", root]
     raise SystemExit(subprocess.call(args))
+
+
+main.add_command(extract_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
