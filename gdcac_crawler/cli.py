@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -47,14 +48,20 @@ def crawl_env() -> dict[str, str]:
     return {**os.environ, "SCRAPY_SETTINGS_MODULE": "gdcac_crawler.settings"}
 
 
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def print_summary(db: str | os.PathLike) -> None:
     """Articles per column, first and last publish date, the last run, and a sample query."""
     with Archive(db, readonly=True) as archive:
         click.echo(f"archive {db}: {archive.article_count()} articles")
-        click.echo(f"  {'column':<12} {'articles':>8}  {'first published':<26} {'last published':<26}")
+        click.echo(f"  {pad('column', 12)} {'articles':>8}  {'first published':<26} last published")
         for row in archive.column_summary():
-            click.echo(f"  {row['column_name'] or '-':<12} {row['articles']:>8}  {row['first_published'] or '-':<26} "
-                       f"{row['last_published'] or '-':<26}")
+            click.echo(f"  {pad(row['column_name'] or '-', 12)} {row['articles']:>8}  "
+                       f"{row['first_published'] or '-':<26} {row['last_published'] or '-'}")
         runs = archive.runs()
         if runs:
             last = runs[-1]
