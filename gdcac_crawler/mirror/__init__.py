@@ -1,12 +1,15 @@
 """The offline mirror of www.gdcac.gov.cn's 政策法规 section, and a way to run it for tests and benchmarks.
 
 - :data:`SITE_DIR`: the committed standard mirror (built by ``python -m gdcac_crawler.mirror build``);
-- :func:`load_manifest`: a built mirror's ``manifest.json``, the truth to compare a crawl against;
+- :func:`load_manifest`: a built mirror's ``manifest.json`` (or, ``state=2``, ``manifest_state2.json``), the
+  truth to compare a crawl against;
 - :class:`MirrorProcess`: the mirror served over HTTP on loopback by a subprocess
-  (``python -m gdcac_crawler.mirror serve``), as a context manager.
+  (``python -m gdcac_crawler.mirror serve``), as a context manager, with run-time switches for the mirror's
+  state (:meth:`MirrorProcess.set_state`) and for fault injection (:meth:`MirrorProcess.set_faults`).
 
-Building lives in :mod:`gdcac_crawler.mirror.build`, serving in :mod:`gdcac_crawler.mirror.server`; this
-module imports neither, so importing it stays cheap and installs no Twisted reactor.
+Building lives in :mod:`gdcac_crawler.mirror.build` (the second state in :mod:`gdcac_crawler.mirror.states`),
+serving in :mod:`gdcac_crawler.mirror.server` (faults in :mod:`gdcac_crawler.mirror.faults`); this module
+imports none of them, so importing it stays cheap and installs no Twisted reactor.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
@@ -30,9 +34,13 @@ SITE_DIR = Path(__file__).resolve().parent / "site"
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent
 
 
-def load_manifest(root: str | os.PathLike[str] = SITE_DIR) -> dict[str, Any]:
-    """The manifest of the mirror built in ``root`` (default: the committed standard mirror)."""
-    return json.loads((Path(root) / "manifest.json").read_text(encoding="utf-8"))
+def load_manifest(root: str | os.PathLike[str] = SITE_DIR, state: int = 1) -> dict[str, Any]:
+    """The manifest of the mirror built in ``root`` (default: the committed standard mirror) in ``state``:
+    1, ``manifest.json``; 2, ``manifest_state2.json`` (the same schema plus ``changes`` and ``overlay``)."""
+    if state not in (1, 2):
+        raise ValueError(f"no state {state!r}: the mirror has states 1 and 2")
+    name = "manifest.json" if state == 1 else "manifest_state2.json"
+    return json.loads((Path(root) / name).read_text(encoding="utf-8"))
 
 
 class MirrorError(RuntimeError):
@@ -48,11 +56,15 @@ class MirrorProcess:
     """
 
     def __init__(self, root: str | os.PathLike[str] = SITE_DIR, *, host: str = "127.0.0.1", port: int = 0,
-                 timeout: float = 20.0) -> None:
+                 timeout: float = 20.0, state: int = 1, faults_file: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root)
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.initial_state = state
+        """The state the server starts in (``serve --state``)."""
+        self.faults_file = faults_file
+        """A JSON fault plan the server starts with (``serve --faults``), if any."""
         self.base_url = ""
         """``http://127.0.0.1:PORT`` (no trailing slash) once started."""
         self.process: subprocess.Popen[bytes] | None = None
@@ -71,7 +83,9 @@ class MirrorProcess:
         env["PYTHONUNBUFFERED"] = "1"
         self._stderr = tempfile.TemporaryFile()
         cmd = [sys.executable, "-m", "gdcac_crawler.mirror", "serve", "--root", str(self.root),
-               "--host", self.host, "--port", str(self.port)]
+               "--host", self.host, "--port", str(self.port), "--state", str(self.initial_state)]
+        if self.faults_file is not None:
+            cmd += ["--faults", str(self.faults_file)]
         self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr,
                                         env=env)
         try:
@@ -145,12 +159,48 @@ class MirrorProcess:
         return self.base_url + path
 
     def stats(self) -> dict[str, Any]:
-        """The server's request counts: ``{"requests": total, "by_path": {path: count}}``."""
+        """The server's request counts: ``{"requests": total, "by_path": {path: count}}``, plus
+        ``"faults": {fault: count}`` once a fault has been injected."""
         with urllib.request.urlopen(self.base_url + "/__mirror__/stats", timeout=10) as resp:
             return json.loads(resp.read().decode("utf-8"))
 
     def reset_stats(self) -> None:
-        """Clear the server's request counts."""
-        req = urllib.request.Request(self.base_url + "/__mirror__/reset", data=b"", method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            resp.read()
+        """Clear the server's request counts (and its fault counts)."""
+        self.control("POST", "reset", b"")
+
+    def control(self, method: str, name: str, body: bytes | None = None) -> Any:
+        """Call control endpoint ``/__mirror__/NAME``; its JSON answer (``MirrorError`` on an error status)."""
+        req = urllib.request.Request(f"{self.base_url}/__mirror__/{name}", data=body, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")
+            raise MirrorError(f"{method} /__mirror__/{name}: HTTP {exc.code}: {detail}") from None
+
+    # -- state --------------------------------------------------------------------------------------
+
+    def get_state(self) -> int:
+        """The state the server serves now (1 or 2)."""
+        return int(self.control("GET", "state")["state"])
+
+    def set_state(self, state: int) -> None:
+        """Serve ``state`` (1: the site as built; 2: its second state, see ``manifest_state2.json``) from the
+        next request on."""
+        self.control("POST", "state", str(int(state)).encode("ascii"))
+
+    # -- faults -------------------------------------------------------------------------------------
+
+    def set_faults(self, rules: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
+        """Replace the server's fault plan (see :mod:`gdcac_crawler.mirror.faults`) and restart its per-path
+        request counts; returns the plan as the server holds it."""
+        body = json.dumps({"seed": seed, "rules": rules}, ensure_ascii=False).encode("utf-8")
+        return dict(self.control("POST", "faults", body))
+
+    def get_faults(self) -> dict[str, Any]:
+        """The server's fault plan and how many times each fault was injected."""
+        return dict(self.control("GET", "faults"))
+
+    def clear_faults(self) -> None:
+        """Serve normally again."""
+        self.control("DELETE", "faults")

@@ -3,13 +3,16 @@
 ``python -m gdcac_crawler.mirror build [--out DIR] [--scale N] [--seed N]``
     Build a mirror (default: the standard mirror into the committed ``gdcac_crawler/mirror/site/``; a
     benchmark mirror, ``--scale N``, needs ``--out``).  Prints a one-line summary.
-``python -m gdcac_crawler.mirror serve [--root DIR] [--host 127.0.0.1] [--port 0]``
+``python -m gdcac_crawler.mirror serve [--root DIR] [--host 127.0.0.1] [--port 0] [--state 1|2] [--faults FILE]``
     Serve a built mirror; prints exactly ``serving http://HOST:PORT/`` and runs until SIGTERM or SIGINT.
+    ``--state 2`` starts in the mirror's second state; ``--faults FILE`` starts with the fault plan in FILE
+    (JSON, as ``POST /__mirror__/faults`` takes it).  Both can be switched at run time (see ``server``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--root", default=str(SITE_DIR), help="the mirror to serve (default: the committed one)")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port (default 0: a free port)")
+    serve.add_argument("--state", type=int, choices=(1, 2), default=1,
+                       help="serve the mirror's first (default) or second state")
+    serve.add_argument("--faults", default=None, metavar="FILE",
+                       help='a JSON fault plan to start with: {"seed": N, "rules": [...]}')
     return parser
 
 
@@ -49,9 +56,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"built {counts['articles']} articles, {counts['offsite']} off-site items, "
               f"{counts['listing_pages']} listing pages in {out} ({time.monotonic() - started:.1f} s)")
         return 0
+    from gdcac_crawler.mirror.faults import FaultPlan
     from gdcac_crawler.mirror.server import serve
 
-    serve(args.root, host=args.host, port=args.port)
+    plan = None
+    if args.faults is not None:
+        try:
+            with open(args.faults, encoding="utf-8") as fh:
+                plan = FaultPlan.from_json(json.load(fh))
+        except (OSError, ValueError) as exc:
+            print(f"--faults {args.faults}: {exc}", file=sys.stderr)
+            return 2
+    try:
+        serve(args.root, host=args.host, port=args.port, state=args.state, fault_plan=plan)
+    except ValueError as exc:  # a state the mirror was built without
+        print(str(exc), file=sys.stderr)
+        return 2
     return 0
 
 

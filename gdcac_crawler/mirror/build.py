@@ -3,7 +3,9 @@
 ``build_site(out_dir)`` writes the standard mirror (the one committed under ``gdcac_crawler/mirror/site/``);
 ``build_site(out_dir, scale=N)`` a benchmark mirror of about N articles.  The manifest (``manifest.json``)
 is the truth that tests compare the crawler against: every column, listing page, article (with the exact
-body paragraphs a correct extractor must produce) and off-site listing item.
+body paragraphs a correct extractor must produce) and off-site listing item.  Every build also writes the
+site's second state as an overlay (``_state2/`` and ``manifest_state2.json``, see
+:mod:`gdcac_crawler.mirror.states`); the state-1 files do not depend on it.
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ def _article_entry(art: Article, listing: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _manifest(site: Site) -> dict[str, Any]:
+def manifest_of(site: Site) -> dict[str, Any]:
+    """The manifest of ``site`` (what ``manifest.json`` holds)."""
     columns: list[dict[str, Any]] = []
     placement: dict[int, dict[str, Any]] = {}
     offsite_place: dict[str, dict[str, Any]] = {}
@@ -182,8 +185,9 @@ def _manifest(site: Site) -> dict[str, Any]:
 # --- build ---------------------------------------------------------------------------------------------
 
 
-def write_site(site: Site, out_dir: str | Path) -> dict[str, Any]:
-    """Write ``site`` into ``out_dir`` (emptied first) and return its manifest."""
+def write_site(site: Site, out_dir: str | Path, *, states: bool = True) -> dict[str, Any]:
+    """Write ``site`` into ``out_dir`` (emptied first) and return its manifest; with ``states`` (the default)
+    also the overlay of its second state (:mod:`gdcac_crawler.mirror.states`)."""
     out = Path(out_dir)
     _prepare(out)
     w = _Writer(out)
@@ -201,9 +205,13 @@ def write_site(site: Site, out_dir: str | Path) -> dict[str, Any]:
         for att in art.attachments:
             if att.path:
                 w.write(att.path, files.attachment_bytes(att.ext, att.name, att.number))
-    manifest = _manifest(site)
+    manifest = manifest_of(site)
     text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     (out / MANIFEST_NAME).write_text(text, encoding="utf-8")
+    if states:
+        from gdcac_crawler.mirror.states import write_state2
+
+        write_state2(site, out)
     return manifest
 
 
@@ -218,4 +226,4 @@ def build_site(out_dir: str | Path, *, scale: int | None = None, seed: int = 0) 
     return write_site(generate_site(scale, seed), out_dir)
 
 
-__all__ = ["build_site", "write_site", "http_date", "MANIFEST_NAME"]
+__all__ = ["build_site", "write_site", "manifest_of", "http_date", "MANIFEST_NAME"]

@@ -5,8 +5,18 @@ charset=utf-8``, other files by extension, a directory path with its ``index.htm
 sha256 of the bytes) and a deterministic ``Last-Modified`` (an article's ``PubDate`` meta tag, else a fixed
 date), with 304 answers to ``If-None-Match`` / ``If-Modified-Since``; 404 with a small HTML page for anything
 else.  Paths are decoded and checked segment by segment and then resolved: nothing outside the root is ever
-served.  Requests are counted per path; ``GET /__mirror__/stats`` returns the counts as JSON and
-``POST /__mirror__/reset`` clears them (neither is counted nor part of the site).
+served (nor the manifests, nor the state-2 overlay directory as such).
+
+The resource has a **state** (1: the site as built; 2: its second state, :mod:`gdcac_crawler.mirror.states`)
+and an optional **fault plan** (:mod:`gdcac_crawler.mirror.faults`), both switchable while it runs.  Control
+endpoints (never counted, never faulted, not part of the site):
+
+- ``GET /__mirror__/stats``: ``{"requests": n, "by_path": {path: n}}``, plus ``"faults": {fault: n}`` once a
+  fault has been injected; ``POST /__mirror__/reset`` clears these counts;
+- ``GET /__mirror__/state``: ``{"state": 1, "available": [1, 2]}``; ``POST /__mirror__/state`` with body
+  ``1`` or ``2`` (or ``{"state": 2}``) switches;
+- ``GET /__mirror__/faults``: the plan; ``POST /__mirror__/faults`` with a JSON plan replaces it (and
+  restarts its per-path request counts); ``DELETE /__mirror__/faults`` clears it.
 
 Files are read lazily, on their first request, so a mirror of 10,000 articles starts at once.
 """
@@ -23,38 +33,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from twisted.web import resource, server
 
+from gdcac_crawler.mirror import faults
 from gdcac_crawler.mirror.build import MANIFEST_NAME, http_date
 from gdcac_crawler.mirror.content import BEIJING, FIXED_LAST_MODIFIED
+from gdcac_crawler.mirror.responses import (
+    BAD_REQUEST_HTML, CONTENT_TYPES, DEFAULT_CONTENT_TYPE, HTML_UTF8, NOT_FOUND_HTML, Response, json_response,
+    not_found, send,
+)
+from gdcac_crawler.mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
 
-CONTENT_TYPES: dict[str, str] = {
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".json": "application/json",
-    ".css": "text/css; charset=utf-8",
-    ".js": "application/javascript; charset=utf-8",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".pdf": "application/pdf",
-    ".doc": "application/msword",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xls": "application/vnd.ms-excel",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 CONTROL_PREFIX = "/__mirror__/"
-NOT_FOUND_HTML = ('<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>404 Not Found</title></head>'
-                  "<body><h1>404 Not Found</h1><p>页面不存在 (the page does not exist).</p></body></html>\n"
-                  ).encode("utf-8")
-BAD_REQUEST_HTML = ('<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>400 Bad Request</title></head>'
-                    "<body><h1>400 Bad Request</h1></body></html>\n").encode("utf-8")
+HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR})
+"""Top-level names of a built mirror that are not part of the site."""
 _PUBDATE_RE = re.compile(rb'<meta name="PubDate" content="(\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?)"')
+
+__all__ = ["MirrorResource", "QuietSite", "serve", "BadPath", "Entry", "CONTENT_TYPES", "CONTROL_PREFIX",
+           "NOT_FOUND_HTML", "BAD_REQUEST_HTML"]
 
 
 class BadPath(ValueError):
@@ -103,33 +102,61 @@ class MirrorResource(resource.Resource):
 
     isLeaf = True
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, state: int = 1,
+                 fault_plan: faults.FaultPlan | None = None) -> None:
         super().__init__()
         self.root = Path(root).resolve(strict=True)
         if not self.root.is_dir():
             raise NotADirectoryError(str(self.root))
+        self.overlay = StateOverlay.load(self.root)
         self.requests: Counter[str] = Counter()
+        self.fault_counts: Counter[str] = Counter()
+        self.fault_plan = fault_plan
+        self.state = 1
+        self.set_state(state)
         self._cache: dict[Path, Entry] = {}
+
+    # -- state and faults ---------------------------------------------------------------------------
+
+    @property
+    def states(self) -> list[int]:
+        """The states this mirror can serve."""
+        return [1, 2] if self.overlay is not None else [1]
+
+    def set_state(self, state: int) -> None:
+        """Serve state ``state`` from now on (``ValueError`` if this mirror has no such state)."""
+        if state not in self.states:
+            raise ValueError(f"state {state!r} is not available (available: {self.states})")
+        self.state = state
 
     # -- resolving ----------------------------------------------------------------------------------
 
-    def resolve(self, raw_path: bytes) -> Path | None:
-        """The file that ``raw_path`` names inside the root, or ``None``.  Raises :class:`BadPath`."""
+    def resolve(self, raw_path: bytes) -> tuple[Path, str | None] | None:
+        """The file that ``raw_path`` names in the current state, with its ``Last-Modified`` override (an
+        HTTP date, for files the state changed), or ``None``.  Raises :class:`BadPath`."""
         segments = split_path(raw_path)
         if any(seg in (".", "..") or seg.startswith(".") for seg in segments):
             return None
-        if segments == [MANIFEST_NAME]:
-            return None  # the build's manifest is not part of the site
+        if segments and segments[0] in HIDDEN_TOP:
+            return None  # the build's manifests and the overlay are not part of the site
         candidate = self.root.joinpath(*segments)
         if candidate.is_dir():
+            segments = [*segments, "index.html"]
             candidate = candidate / "index.html"
+        last_modified: str | None = None
+        if self.state == 2 and self.overlay is not None:
+            action, overlay_file, last_modified = self.overlay.lookup("/" + "/".join(segments))
+            if action == "removed":
+                return None
+            if overlay_file is not None:
+                candidate = overlay_file
         try:
             real = candidate.resolve(strict=True)
         except (OSError, RuntimeError):
             return None
         if real != self.root and self.root not in real.parents:
             return None
-        return real if real.is_file() else None
+        return (real, last_modified) if real.is_file() else None
 
     def entry(self, path: Path) -> tuple[Entry, bytes]:
         """Read ``path`` and its metadata (sha256 and Last-Modified cached while the file is unchanged)."""
@@ -149,28 +176,12 @@ class MirrorResource(resource.Resource):
     # -- responding ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _finish(request: server.Request, code: int, body: bytes, content_type: str | None,
-                headers: dict[str, str] | None = None) -> int:
-        request.setResponseCode(code)
-        for name, value in (headers or {}).items():
-            request.setHeader(name, value)
-        if code == 304:
-            request.write(b"")
-        else:
-            if content_type:
-                request.setHeader("Content-Type", content_type)
-            request.setHeader("Content-Length", str(len(body)))
-            request.write(body if request.method != b"HEAD" else b"")
-        request.finish()
-        return server.NOT_DONE_YET
-
-    @staticmethod
-    def not_modified(request: server.Request, entry: Entry) -> bool:
+    def not_modified(request: server.Request, etag: str, last_modified: datetime) -> bool:
         """Whether the client's validators match (If-None-Match wins over If-Modified-Since)."""
         inm = request.getHeader("If-None-Match")
         if inm is not None:
             tags = [t.strip() for t in inm.split(",")]
-            return "*" in tags or any(t.removeprefix("W/") == entry.etag for t in tags)
+            return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
         ims = request.getHeader("If-Modified-Since")
         if ims:
             try:
@@ -179,39 +190,102 @@ class MirrorResource(resource.Resource):
                 return False
             if since is None or since.tzinfo is None:
                 return False
-            return entry.last_modified.replace(microsecond=0) <= since
+            return last_modified.replace(microsecond=0) <= since
         return False
 
-    def _control(self, request: server.Request, path: str) -> int:
-        if path == CONTROL_PREFIX + "stats" and request.method in (b"GET", b"HEAD"):
-            body = json.dumps({"requests": sum(self.requests.values()), "by_path": dict(sorted(self.requests.items()))},
-                              ensure_ascii=False, sort_keys=True).encode("utf-8")
-            request.setHeader("Cache-Control", "no-store")
-            return self._finish(request, 200, body, "application/json")
-        if path == CONTROL_PREFIX + "reset" and request.method == b"POST":
-            self.requests.clear()
-            return self._finish(request, 200, b'{"requests": 0, "by_path": {}}', "application/json")
-        return self._finish(request, 404, NOT_FOUND_HTML, CONTENT_TYPES[".html"])
+    def normal_response(self, request: server.Request) -> Response:
+        """The answer of the mirror in its current state, without faults."""
+        if request.method not in (b"GET", b"HEAD"):
+            return Response(405, headers={"Allow": "GET, HEAD"})
+        try:
+            found = self.resolve(request.path or b"/")
+        except BadPath:
+            return Response(400, BAD_REQUEST_HTML, HTML_UTF8)
+        if found is None:
+            return not_found()
+        target, override = found
+        entry, data = self.entry(target)
+        last_modified = parsedate_to_datetime(override) if override else entry.last_modified
+        headers = {"ETag": entry.etag, "Last-Modified": http_date(last_modified)}
+        if self.not_modified(request, entry.etag, last_modified):
+            return Response(304, headers=headers)
+        return Response(200, data, entry.content_type, headers)
 
     def render(self, request: server.Request) -> int:  # noqa: D102 (one handler for every method)
-        raw = request.path or b"/"
-        path_key = raw.decode("utf-8", "replace")
+        path_key = (request.path or b"/").decode("utf-8", "replace")
         if path_key.startswith(CONTROL_PREFIX):
-            return self._control(request, path_key)
+            return send(request, self._control(request, path_key[len(CONTROL_PREFIX):]))
         self.requests[path_key] += 1
-        if request.method not in (b"GET", b"HEAD"):
-            return self._finish(request, 405, b"", None, {"Allow": "GET, HEAD"})
+        decision = self.fault_plan.decide(path_key) if self.fault_plan is not None else None
+        if decision is not None:
+            self.fault_counts[decision.rule.fault] += 1
+            return faults.inject(decision, request, lambda: self.normal_response(request))
+        return send(request, self.normal_response(request))
+
+    # -- control endpoints --------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """The request counts (and the fault counts, once there are any)."""
+        out: dict[str, Any] = {"requests": sum(self.requests.values()), "by_path": dict(sorted(self.requests.items()))}
+        if self.fault_counts:
+            out["faults"] = dict(sorted(self.fault_counts.items()))
+        return out
+
+    def faults_json(self) -> dict[str, Any]:
+        """The fault plan (``{"seed": 0, "rules": []}`` when there is none) and the injected counts."""
+        plan = self.fault_plan.to_json() if self.fault_plan is not None else {"seed": 0, "rules": []}
+        return {**plan, "injected": dict(sorted(self.fault_counts.items()))}
+
+    def _control(self, request: server.Request, name: str) -> Response:
+        method = request.method
+        if name == "stats" and method in (b"GET", b"HEAD"):
+            return _json(self.stats())
+        if name == "reset" and method == b"POST":
+            self.requests.clear()
+            self.fault_counts.clear()
+            return _json({"requests": 0, "by_path": {}})
+        if name == "state":
+            if method in (b"GET", b"HEAD"):
+                return _json({"state": self.state, "available": self.states})
+            if method == b"POST":
+                return self._post_state(request.content.read() if request.content else b"")
+        if name == "faults":
+            if method in (b"GET", b"HEAD"):
+                return _json(self.faults_json())
+            if method == b"POST":
+                return self._post_faults(request.content.read() if request.content else b"")
+            if method == b"DELETE":
+                self.fault_plan = None
+                return _json(self.faults_json())
+        return not_found()
+
+    def _post_state(self, body: bytes) -> Response:
         try:
-            target = self.resolve(raw)
-        except BadPath:
-            return self._finish(request, 400, BAD_REQUEST_HTML, CONTENT_TYPES[".html"])
-        if target is None:
-            return self._finish(request, 404, NOT_FOUND_HTML, CONTENT_TYPES[".html"])
-        entry, data = self.entry(target)
-        headers = {"ETag": entry.etag, "Last-Modified": http_date(entry.last_modified)}
-        if self.not_modified(request, entry):
-            return self._finish(request, 304, b"", None, headers)
-        return self._finish(request, 200, data, entry.content_type, headers)
+            value = json.loads(body.decode("utf-8") or "null")
+            if isinstance(value, dict):
+                value = value.get("state")
+            if isinstance(value, str):
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            return _json({"error": 'send the state as "1" or "2"'}, 400)
+        try:
+            self.set_state(value)
+        except ValueError as exc:
+            return _json({"error": str(exc), "available": self.states}, 409)
+        return _json({"state": self.state, "available": self.states})
+
+    def _post_faults(self, body: bytes) -> Response:
+        try:
+            self.fault_plan = faults.FaultPlan.from_json(json.loads(body.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError) as exc:  # FaultConfigError and JSONDecodeError are ValueErrors
+            return _json({"error": str(exc)}, 400)
+        return _json(self.faults_json())
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return json_response(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode("utf-8"), status)
 
 
 class QuietSite(server.Site):
@@ -223,12 +297,13 @@ class QuietSite(server.Site):
         pass
 
 
-def serve(root: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 0) -> None:
-    """Serve ``root`` on ``host:port`` (0: a free port), print ``serving http://HOST:PORT/`` and run until
-    SIGTERM or SIGINT."""
+def serve(root: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 0, *, state: int = 1,
+          fault_plan: faults.FaultPlan | None = None) -> None:
+    """Serve ``root`` on ``host:port`` (0: a free port) in ``state`` with ``fault_plan``, print
+    ``serving http://HOST:PORT/`` and run until SIGTERM or SIGINT."""
     from twisted.internet import reactor  # imported here: importing this module installs no reactor
 
-    site = QuietSite(MirrorResource(root))
+    site = QuietSite(MirrorResource(root, state=state, fault_plan=fault_plan))
     listening = reactor.listenTCP(port, site, interface=host)  # type: ignore[attr-defined]
     actual = listening.getHost().port
     shown = f"[{host}]" if ":" in host else host
