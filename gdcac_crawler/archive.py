@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import zlib
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -28,6 +29,7 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from .items import ArticleItem, Fetch, ListingItem, PageFailure
+from .search import fts_expression, index_streams, like_pattern, parse_query, snippet
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +239,167 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["listings"].create_index(["article_id"])
 
 
+# --- Chinese full-text search and the readable views (m002) -----------------------------------------------
+
+SEARCH_INDEX = "articles_fts"
+"""The FTS5 index over articles' title and body (see :mod:`gdcac_crawler.search` for its token streams)."""
+
+SEARCH_WEIGHTS = (4.0, 1.0, 4.0, 1.0)
+"""bm25 weights of ``title_uni, body_uni, title_bi, body_bi``: a match in the title counts four times."""
+
+_CREATE_SEARCH_INDEX = (
+    "CREATE VIRTUAL TABLE articles_fts USING fts5("
+    "title_uni, body_uni, title_bi, body_bi, content='', tokenize='ascii', detail=full)"
+)
+_CREATE_SEARCH_DOCS = "CREATE TABLE articles_fts_docs (doc INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)"
+_SEARCH_INSERT = "INSERT INTO articles_fts(rowid, title_uni, body_uni, title_bi, body_bi) VALUES (?, ?, ?, ?, ?)"
+_BM25 = "bm25(articles_fts, {})".format(", ".join(str(w) for w in SEARCH_WEIGHTS))
+_SEARCH_DELETE = (
+    "INSERT INTO articles_fts(articles_fts, rowid, title_uni, body_uni, title_bi, body_bi) "
+    "VALUES ('delete', ?, ?, ?, ?, ?)"
+)
+
+# One readable row per article (the current version; the articles table always holds it) and one per version.
+_VIEWS = {
+    "latest_articles": """CREATE VIEW latest_articles AS
+SELECT a.id, a.published_at, substr(a.published_at, 1, 7) AS published_month, a.column_name, a.title,
+       a.source, a.author, a.url, a.site, a.version, a.first_seen_at, a.last_seen_at, a.changed_at,
+       a.removed_at, length(a.body_text) AS body_chars, json_array_length(a.attachments) AS attachment_count,
+       a.body_text
+  FROM articles a""",
+    "article_history": """CREATE VIEW article_history AS
+SELECT v.article_id, a.url, a.column_name, v.version, v.version = a.version AS is_current, v.captured_at,
+       v.run_id, v.content_hash, p.content_hash AS previous_hash, v.title,
+       p.title IS NOT NULL AND p.title IS NOT v.title AS title_changed, v.published_at, v.source,
+       length(v.body_text) AS body_chars, length(v.body_text) - length(p.body_text) AS body_chars_change,
+       v.body_text, v.raw_sha256
+  FROM article_versions v
+  JOIN articles a ON a.id = v.article_id
+  LEFT JOIN article_versions p ON p.article_id = v.article_id AND p.version = v.version - 1""",
+}
+
+
+def create_views(db: sqlite_utils.Database) -> None:
+    """(Re)create the views ``latest_articles`` and ``article_history``.  A later migration that rebuilds
+    ``articles`` or ``article_versions`` (sqlite-utils ``transform``) calls :func:`drop_views` first and this
+    after."""
+    drop_views(db)
+    for sql in _VIEWS.values():
+        db.execute(sql)
+
+
+def drop_views(db: sqlite_utils.Database) -> None:
+    """Drop the views of :data:`_VIEWS` where they exist."""
+    for name in _VIEWS:
+        db.execute(f'DROP VIEW IF EXISTS "{name}"')
+
+
+def _search_docs(db: sqlite_utils.Database, ids: list[str], *, create: bool) -> dict[str, int]:
+    """``{article id: articles_fts rowid}`` from ``articles_fts_docs``; with ``create``, numbering the ids that
+    have none (in order, so that the index's doclists stay dense: FTS5 stores rowid deltas)."""
+    docs: dict[str, int] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        marks = ", ".join("?" for _ in part)
+        docs.update(db.execute(f"SELECT article_id, doc FROM articles_fts_docs WHERE article_id IN ({marks})", part))
+    missing = [aid for aid in dict.fromkeys(ids) if aid not in docs]
+    if create and missing:
+        db.conn.executemany("INSERT INTO articles_fts_docs (article_id) VALUES (?)", [(aid,) for aid in missing])
+        docs.update(_search_docs(db, missing, create=False))
+    return docs
+
+
+def _search_update(db: sqlite_utils.Database, changes: Iterable[tuple[str, Any, Any]]) -> int:
+    """Apply ``(article id, old (title, body) or None, new (title, body))`` changes to ``articles_fts``: the old
+    tokens are deleted (a contentless FTS5 table needs them back exactly), the new inserted.  Every article has
+    exactly one document in the index, even an empty one.  Returns how many documents were written."""
+    changes = list(changes)
+    docs = _search_docs(db, [aid for aid, _, _ in changes], create=True)
+    deletes, inserts = [], []
+    for aid, old, new in changes:
+        rowid = docs[aid]
+        if old is not None:
+            (tu, tb), (bu, bb) = index_streams(old[0]), index_streams(old[1])
+            deletes.append((rowid, tu, bu, tb, bb))
+        (tu, tb), (bu, bb) = index_streams(new[0]), index_streams(new[1])
+        inserts.append((rowid, tu, bu, tb, bb))
+    conn = db.conn
+    if deletes:
+        conn.executemany(_SEARCH_DELETE, deletes)
+    if inserts:
+        conn.executemany(_SEARCH_INSERT, inserts)
+    return len(inserts)
+
+
+def _search_fill(db: sqlite_utils.Database) -> int:
+    """Index every article (the index must be empty); how many."""
+    n = 0
+    cursor = db.execute("SELECT id, title, body_text FROM articles")
+    while True:
+        rows = cursor.fetchmany(500)
+        if not rows:
+            return n
+        n += _search_update(db, ((aid, None, (title, body)) for aid, title, body in rows))
+
+
+@migrations()
+def m002_search(db: sqlite_utils.Database) -> None:
+    """Chinese full-text search (``articles_fts``, filled from the archived articles) and the views
+    ``latest_articles`` and ``article_history``."""
+    db.execute(_CREATE_SEARCH_INDEX)
+    db.execute(_CREATE_SEARCH_DOCS)
+    db.execute(
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', ?)",
+        ["bm25({})".format(", ".join(str(w) for w in SEARCH_WEIGHTS))],
+    )
+    _search_fill(db)
+    create_views(db)
+
+
+_DATE_RE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+
+
+def _date_bound(value: Any, name: str, *, end: bool) -> str:
+    """The ``published_at`` bound for a date filter: ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (or a ``date``) gives
+    its first day; with ``end``, the first day after it (so that ``published_at < bound`` includes the whole
+    period).  Raises ``ValueError`` naming the filter for anything else."""
+    from datetime import date, timedelta
+
+    text = value.isoformat()[:10] if isinstance(value, date) else str(value).strip()
+    match = _DATE_RE.fullmatch(text)
+    try:
+        if not match:
+            raise ValueError(text)
+        year, month, day = int(match[1]), int(match[2] or 1), int(match[3] or 1)
+        first = date(year, month, day)
+    except ValueError:
+        raise ValueError(f"bad {name} date {str(value)!r}: expected YYYY-MM-DD, YYYY-MM or YYYY") from None
+    if end:
+        if match[3]:
+            first += timedelta(days=1)
+        elif match[2]:
+            first = date(year + (month == 12), month % 12 + 1, 1)
+        else:
+            first = date(year + 1, 1, 1)
+    return first.isoformat()
+
+
+# SQL that Datasette runs (gdcac_crawler.datasette_plugin registers the functions gdcac_fts and gdcac_snippet;
+# archive/metadata.yml holds a copy of DATASETTE_SEARCH_SQL, which a test keeps equal).
+DATASETTE_SEARCH_WHERE = (
+    "id in (select articles_fts_docs.article_id from articles_fts join articles_fts_docs"
+    " on articles_fts_docs.doc = articles_fts.rowid where articles_fts match gdcac_fts(:{param}))"
+)
+DATASETTE_SEARCH_SQL = """with hits as (
+  select rowid, %s as score from articles_fts
+   where articles_fts match gdcac_fts(:q) order by score limit 100
+)
+select a.title, gdcac_snippet(a.title, a.body_text, :q) as snippet, substr(a.published_at, 1, 10) as published,
+       a.column_name, a.source, a.url, a.id
+  from hits join articles_fts_docs d on d.doc = hits.rowid join articles a on a.id = d.article_id
+ order by hits.score""" % _BM25.lower()
+
+
 # Columns each buffered row carries (fixed, so that batched upserts never mix key sets).
 _PAGE_COLUMNS = (
     "id", "run_id", "site", "url", "final_url", "status", "fetched_at", "kind", "content_type",
@@ -245,7 +408,7 @@ _PAGE_COLUMNS = (
 _ARTICLE_CONTENT_COLUMNS = (
     "site", "url", "column_name", "column_path", "title", "published_at", "published_raw", "source", "source_raw",
     "author", "body_text", "body_html", "images", "attachments", "meta", "methods", "listed_title",
-    "listed_date", "content_hash",
+    "listed_date", "content_hash", "editor", "doc_number", "index_number", "related",
 )  # fmt: skip
 _ARTICLE_PROVENANCE_COLUMNS = ("fetched_at", "http_status", "etag", "last_modified", "raw_sha256")
 _ARTICLE_COLUMNS = (
@@ -254,7 +417,7 @@ _ARTICLE_COLUMNS = (
     + ("version", "first_seen_at", "last_seen_at", "changed_at", "first_run_id", "last_run_id")
     + _ARTICLE_PROVENANCE_COLUMNS
 )
-_ARTICLE_JSON_COLUMNS = ("column_path", "images", "attachments", "meta", "methods")
+_ARTICLE_JSON_COLUMNS = ("column_path", "images", "attachments", "meta", "methods", "related")
 _VERSION_JSON_COLUMNS = ("images", "attachments")
 _LISTING_FIRST_COLUMNS = ("first_run_id", "first_seen_at")
 
@@ -269,6 +432,81 @@ COUNT_KEYS: dict[str, str] = {
     "offsite": "offsite_links",
 }
 """``finish_run(counts=...)`` keys and the ``runs`` columns they fill (the column names work as keys too)."""
+
+
+# --- Incremental runs, removals and run health (m020) ------------------------------------------------------
+
+
+@migrations()
+def m020_incremental_runs(db: sqlite_utils.Database) -> None:
+    """Incremental runs: per-run counts of not-modified and removed articles and of fallback/empty fields,
+    the run's health verdict and resumes; which run found an article removed; versions by run."""
+    runs = db["runs"]
+    for name, kind in (("articles_not_modified", int), ("articles_removed", int), ("fallback_fields", int),
+                       ("empty_fields", int), ("healthy", int), ("health", str), ("resumes", int)):
+        if name not in runs.columns_dict:
+            runs.add_column(name, kind)
+    if "removed_run_id" not in db["articles"].columns_dict:
+        db["articles"].add_column("removed_run_id", str)
+    db["article_versions"].create_index(["run_id"], if_not_exists=True)
+
+
+COUNT_KEYS.update({
+    "not_modified": "articles_not_modified",
+    "removed": "articles_removed",
+    "fallback_fields": "fallback_fields",
+    "empty_fields": "empty_fields",
+    "resumes": "resumes",
+})
+
+# --- Extraction fields and attachment files (m030, m031) --------------------------------------------------
+
+
+@migrations()
+def m030_article_fields(db: sqlite_utils.Database) -> None:
+    """Article metadata that extraction finds: ``editor`` (责任编辑), ``doc_number`` (文号), ``index_number``
+    (索引号), and ``related`` (JSON: the related-link blocks moved out of the body)."""
+    articles = db["articles"]
+    for name in ("editor", "doc_number", "index_number", "related"):
+        if name not in articles.columns_dict:
+            articles.add_column(name, str)
+
+
+@migrations()
+def m031_attachment_files(db: sqlite_utils.Database) -> None:
+    """``attachment_files``: what downloading each attachment of an article gave (the attachments pipeline)."""
+    db["attachment_files"].create(
+        {
+            "article_id": str,
+            "url": str,
+            "name": str,
+            "type": str,
+            "status": str,
+            "error": str,
+            "sha256": str,
+            "size": int,
+            "path": str,
+            "content_type": str,
+            "sniffed_type": str,
+            "run_id": str,
+            "fetched_at": str,
+        },
+        pk=("article_id", "url"),
+        if_not_exists=True,
+    )
+    db["attachment_files"].create_index(["sha256"], if_not_exists=True)
+
+
+_ATTACHMENT_FILE_COLUMNS = (
+    "article_id", "url", "name", "type", "status", "error", "sha256", "size", "path", "content_type",
+    "sniffed_type", "run_id", "fetched_at",
+)  # fmt: skip
+
+#: Columns :meth:`Archive.known_articles` returns (all from ``m001_initial`` but ``removed_run_id``).
+_KNOWN_COLUMNS = (
+    "id", "url", "column_name", "published_at", "first_seen_at", "last_seen_at", "first_run_id", "last_run_id",
+    "etag", "last_modified", "listed_title", "listed_date", "removed_at", "removed_run_id",
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -370,6 +608,7 @@ class Archive:
         self._articles: dict[str, dict[str, Any]] = {}
         self._versions: dict[tuple[str, int], dict[str, Any]] = {}
         self._listings: dict[tuple[str, str], dict[str, Any]] = {}
+        self._attachment_files: dict[tuple[str, str], dict[str, Any]] = {}
         self._pending_items = 0
 
     def _check_writable(self) -> None:
@@ -610,6 +849,7 @@ class Archive:
         else:
             logger.warning("Article %s has no fetch provenance; archiving it without a pages row", url)
             fetch = {}
+        self._buffer_attachment_files(aid, data.get("attachment_files"), fetch.get("run_id"))
         run_id = fetch.get("run_id")
         seen_at = fetch.get("fetched_at") or _utcnow()
         chash = content_hash(data)
@@ -640,6 +880,10 @@ class Archive:
             "listed_title": data.get("listed_title"),
             "listed_date": data.get("listed_date"),
             "content_hash": chash,
+            "editor": data.get("editor"),
+            "doc_number": data.get("doc_number"),
+            "index_number": data.get("index_number"),
+            "related": _to_json(list(data.get("related") or [])),
         }
         current = self._current_article(aid)
 
@@ -701,13 +945,193 @@ class Archive:
         self._item_added()
         return status
 
+    # -- incremental runs: revisits, removals, run counts and health (m020) --------------------------------
+
+    def known_articles(self, site: str, since: str | None = None) -> list[dict[str, Any]]:
+        """Every archived article of ``site`` (removed ones too), as dicts of :data:`_KNOWN_COLUMNS`; with
+        ``since`` (UTC, ``Z``), only those first seen at or after it.  What an incremental crawl reads at its
+        start to decide what is new, what to revisit and what this run already did (one query)."""
+        self.flush()
+        present = set(self.db["articles"].columns_dict)
+        columns = ", ".join(f'"{c}"' if c in present else f'NULL AS "{c}"' for c in _KNOWN_COLUMNS)
+        sql = f"SELECT {columns} FROM articles WHERE site = ?"
+        args: list[Any] = [site]
+        if since is not None:
+            sql += " AND first_seen_at >= ?"
+            args.append(since)
+        return [dict(zip(_KNOWN_COLUMNS, row)) for row in self.db.execute(sql, args)]
+
+    def mark_not_modified(self, url: str, fetch: Fetch | dict[str, Any], *, site: str | None) -> str:
+        """A revisit answered 304: buffer its ``pages`` row and move only the article's ``last_seen_at`` and
+        ``last_run_id`` (no version, no content or provenance change).  Returns ``"not_modified"``, or
+        ``"unknown"`` when the archive does not hold the article (only the page is recorded)."""
+        self._check_writable()
+        aid = article_id(url)
+        f = _fetch_dict(fetch) or {}
+        self._buffer_page(f, site=site, article_id=aid)
+        current = self._current_article(aid)
+        if current is None:
+            logger.warning("Article %s answered 304 but is not in the archive", url)
+            self._item_added()
+            return "unknown"
+        seen_at = f.get("fetched_at") or _utcnow()
+        row = dict(current)
+        if not row.get("last_seen_at") or seen_at > row["last_seen_at"]:
+            row.update(last_seen_at=seen_at, last_run_id=f.get("run_id"))
+        self._articles[aid] = row
+        self._item_added()
+        return "not_modified"
+
+    def mark_removed(self, url: str, fetch: Fetch | dict[str, Any] | None, *, site: str | None,
+                     removed_at: str | None = None) -> str:
+        """An archived article is gone from the portal (404/410 on revisit): record the fetch and set its
+        ``removed_at`` and ``removed_run_id`` (the row and its versions stay).  Written at once (removals are
+        rare).  Returns ``"removed"``, ``"already_removed"`` or ``"unknown"``."""
+        self._check_writable()
+        aid = article_id(url)
+        f = _fetch_dict(fetch) or {}
+        if f:
+            self._buffer_page(f, site=site, article_id=aid)
+        self.flush()
+        when = removed_at or f.get("fetched_at") or _utcnow()
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE articles SET removed_at = ?, removed_run_id = ? WHERE id = ? AND removed_at IS NULL",
+                [when, f.get("run_id"), aid])
+        if cursor.rowcount:
+            logger.info("Article %s removed from the portal (found %s)", url, when)
+            return "removed"
+        known = self.db.execute("SELECT 1 FROM articles WHERE id = ?", [aid]).fetchone()
+        return "already_removed" if known else "unknown"
+
+    def restore_article(self, url: str) -> bool:
+        """Clear ``removed_at`` of an article that answers again (it is back on the portal); ``True`` if it
+        was marked removed."""
+        self._check_writable()
+        aid = article_id(url)
+        row = self.db.execute("SELECT removed_at FROM articles WHERE id = ?", [aid]).fetchone()
+        if row is None or row[0] is None:
+            return False
+        with self.db.atomic():
+            self.db.execute("UPDATE articles SET removed_at = NULL, removed_run_id = NULL WHERE id = ?", [aid])
+        logger.info("Article %s is back on the portal (was removed %s)", url, row[0])
+        return True
+
+    def unlisted_articles(self, site: str, run_id: str, columns: Iterable[str] | None = None) -> dict[str, Any]:
+        """What a complete walk in ``run_id`` did not find: ``{"urls": [...], "considered": n}`` — the URLs of
+        the not-removed articles of ``site`` in ``columns`` (default: the columns whose listings the run saw)
+        that no listing showed in the run, and how many not-removed articles those columns hold."""
+        self.flush()
+        if columns is None:
+            columns = [r[0] for r in self.db.execute(
+                "SELECT DISTINCT column_name FROM listings WHERE last_run_id = ? AND site = ? "
+                "AND column_name IS NOT NULL", [run_id, site])]
+        columns = sorted(set(columns))
+        if not columns:
+            return {"urls": [], "considered": 0}
+        marks = ", ".join("?" for _ in columns)
+        where = f"site = ? AND removed_at IS NULL AND column_name IN ({marks})"
+        considered = self.db.execute(f"SELECT count(*) FROM articles WHERE {where}", [site, *columns]).fetchone()[0]
+        rows = self.db.execute(
+            f"SELECT url FROM articles WHERE {where} "
+            "AND url NOT IN (SELECT article_url FROM listings WHERE last_run_id = ?) ORDER BY url",
+            [site, *columns, run_id])
+        return {"urls": [r[0] for r in rows], "considered": int(considered)}
+
+    def mark_unlisted_removed(self, urls: Iterable[str], *, run_id: str, removed_at: str) -> int:
+        """Mark ``urls`` (from :meth:`unlisted_articles`) removed by ``run_id`` in one transaction; how many."""
+        self._check_writable()
+        self.flush()
+        n = 0
+        with self.db.atomic():
+            for url in urls:
+                cursor = self.db.execute(
+                    "UPDATE articles SET removed_at = ?, removed_run_id = ? WHERE id = ? AND removed_at IS NULL",
+                    [removed_at, run_id, article_id(url)])
+                n += cursor.rowcount
+        return n
+
+    def run_counts(self, run_id: str) -> dict[str, int]:
+        """The counts of a run as the archive holds them (exact across a killed and resumed run, since every
+        write is keyed): ``listing_pages``, ``new``, ``changed``, ``unchanged``, ``not_modified``, ``removed``,
+        ``failed``, ``dropped``, ``blocked`` (keys of :data:`COUNT_KEYS`)."""
+        self.flush()
+
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql, [run_id]).fetchone()[0] or 0)
+
+        pages = dict(self.db.execute(
+            "SELECT kind || ':' || CASE WHEN status BETWEEN 200 AND 299 THEN '2xx' ELSE coalesce(status, 0) END, "
+            "count(*) FROM pages WHERE run_id = ? GROUP BY 1", [run_id]).fetchall())
+        by_kind: dict[str, int] = {}
+        for key, n in pages.items():
+            by_kind[key.split(":")[0]] = by_kind.get(key.split(":")[0], 0) + n
+        new = one("SELECT count(*) FROM article_versions WHERE run_id = ? AND version = 1")
+        changed = one("SELECT count(*) FROM article_versions WHERE run_id = ? AND version > 1")
+        fetched = pages.get("article:2xx", 0)
+        return {
+            "listing_pages": by_kind.get("listing", 0),
+            "new": new,
+            "changed": changed,
+            "unchanged": max(0, fetched - new - changed),
+            "not_modified": pages.get("article:304", 0),
+            "removed": one("SELECT count(*) FROM articles WHERE removed_run_id = ?"),
+            "failed": by_kind.get("error", 0),
+            "dropped": by_kind.get("rejected", 0),
+            "blocked": by_kind.get("blocked", 0),
+        }
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        """One run's row (``settings`` and ``stats`` decoded), or ``None``."""
+        self.flush()
+        row = next(self.db.query("SELECT * FROM runs WHERE id = ?", [run_id]), None)
+        if row is not None:
+            row["settings"] = _from_json(row.get("settings"))
+            row["stats"] = _from_json(row.get("stats"))
+        return row
+
+    def set_run_health(self, run_id: str, *, healthy: bool | None, reason: str | None) -> None:
+        """Record a run's health verdict: ``healthy`` 1/0 (``None``: not assessed) and the one-line reason."""
+        self._check_writable()
+        self.flush()
+        with self.db.atomic():
+            self.db.execute("UPDATE runs SET healthy = ?, health = ? WHERE id = ?",
+                            [None if healthy is None else int(healthy), reason, run_id])
+
+    # -- attachment files ----------------------------------------------------------------------------------
+
+    def _buffer_attachment_files(self, aid: str, files: Iterable[dict[str, Any]] | None, run_id: str | None) -> None:
+        for record in files or ():
+            rec = _as_dict(record)
+            if not rec.get("url"):
+                continue
+            row = {name: rec.get(name) for name in _ATTACHMENT_FILE_COLUMNS}
+            row.update(article_id=aid, run_id=rec.get("run_id") or run_id)
+            self._attachment_files[(aid, rec["url"])] = row
+
+    def add_attachment_files(self, article_url: str, files: Iterable[dict[str, Any]], *,
+                             run_id: str | None = None) -> None:
+        """Buffer the ``attachment_files`` rows of an article's downloaded (or failed) attachments, keyed by
+        (article, attachment URL): a later download replaces the earlier row.  :meth:`add_article` calls it
+        with the item's ``attachment_files``."""
+        self._check_writable()
+        self._buffer_attachment_files(article_id(article_url), files, run_id)
+        self._item_added()
+
+    def attachment_files(self, id_or_url: str) -> list[dict[str, Any]]:
+        """The ``attachment_files`` rows of an article (by id or URL), in URL order."""
+        self.flush()
+        aid = id_or_url if re.fullmatch(r"[0-9a-f]{16}", id_or_url) else article_id(id_or_url)
+        return list(self.db.query("SELECT * FROM attachment_files WHERE article_id = ? ORDER BY url", [aid]))
+
     # -- flushing ----------------------------------------------------------------------------------------
 
     def flush(self) -> None:
         """Write everything buffered in one transaction (nothing is written if it fails; the buffer is kept)."""
         if self._closed or self.readonly:
             return
-        if not (self._bodies or self._pages or self._articles or self._versions or self._listings):
+        if not (self._bodies or self._pages or self._articles or self._versions or self._listings
+                or self._attachment_files):
             self._pending_items = 0
             return
         run_ids = {r["run_id"] for r in self._pages.values()}
@@ -720,9 +1144,11 @@ class Archive:
                     # pages.run_id references runs.id: a run nobody started gets a bare row
                     self.db["runs"].insert_all(({"id": r} for r in sorted(run_ids)), pk="id", ignore=True)
                 self._upsert("page_bodies", self._bodies.values(), "sha256")
+                self._sync_search_index(self._articles.values())  # before the upsert: it reads the old text
                 self._upsert("articles", self._articles.values(), "id")
                 self._upsert("article_versions", self._versions.values(), ("article_id", "version"))
                 self._upsert("pages", self._pages.values(), "id")
+                self._upsert("attachment_files", self._attachment_files.values(), ("article_id", "url"))
                 if self._listings:
                     listings = self.db["listings"]
                     pk = ("listing_url", "article_url")
@@ -820,3 +1246,305 @@ class Archive:
             row["settings"] = _from_json(row.get("settings"))
             row["stats"] = _from_json(row.get("stats"))
         return rows
+
+    # -- search, exports, statistics and provenance (m002) ------------------------------------------------
+
+    def _sync_search_index(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Bring ``articles_fts`` in step with ``articles`` rows that are about to be upserted.
+
+        Call it inside the write transaction and *before* the rows are written: it reads the archived title and
+        body of those ids, deletes their old tokens and indexes the new text (an unchanged title and body cost
+        that one read).  Every write that changes ``articles.title`` or ``articles.body_text`` goes through it.
+        """
+        rows = list(rows)
+        if not rows:
+            return
+        old: dict[str, tuple[Any, Any]] = {}
+        ids = [row["id"] for row in rows]
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ", ".join("?" for _ in part)
+            for aid, title, body in self.db.execute(
+                f"SELECT id, title, body_text FROM articles WHERE id IN ({marks})", part
+            ):
+                old[aid] = (title, body)
+        changes = []
+        for row in rows:
+            new = (row.get("title"), row.get("body_text"))
+            if row["id"] not in old:
+                changes.append((row["id"], None, new))
+            elif old[row["id"]] != new:
+                changes.append((row["id"], old[row["id"]], new))
+        if changes:
+            _search_update(self.db, changes)
+
+    def has_search_index(self) -> bool:
+        """Whether the archive has its search index (migration ``m002_search`` applied)."""
+        row = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone()
+        return row is not None
+
+    def _require_search_index(self) -> None:
+        if not self.has_search_index():
+            raise RuntimeError(
+                f"archive {self.path} has no search index (it predates migration m002_search): "
+                f"open it once for writing, e.g. `gdcac migrate --db {self.path}`"
+            )
+
+    def rebuild_search_index(self) -> int:
+        """Index every article afresh (after text was changed by hand in SQL); how many articles."""
+        self._check_writable()
+        self.flush()
+        with self.db.atomic():
+            self.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
+            self.db.execute("DELETE FROM articles_fts_docs")
+            return _search_fill(self.db)
+
+    @staticmethod
+    def _article_filters(
+        since: Any = None, until: Any = None, column: str | None = None, source: str | None = None,
+        site: str | None = None,
+    ) -> tuple[list[str], list[Any]]:  # fmt: skip
+        """SQL conditions on ``articles a``: published on or after ``since`` and on or before ``until`` (dates
+        ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``, in the site's own time), ``column`` (exact name), ``source``
+        (a part of it), ``site`` (profile name)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if since:
+            clauses.append("a.published_at >= ?")
+            params.append(_date_bound(since, "since", end=False))
+        if until:
+            clauses.append("a.published_at < ?")
+            params.append(_date_bound(until, "until", end=True))
+        if column:
+            clauses.append("a.column_name = ?")
+            params.append(column)
+        if source:
+            clauses.append("instr(a.source, ?) > 0")
+            params.append(source)
+        if site:
+            clauses.append("a.site = ?")
+            params.append(site)
+        return clauses, params
+
+    def _search_hits(
+        self, terms: list[str], filters: dict[str, Any], *, limit: int | None = None, offset: int = 0
+    ) -> list[tuple[str, float]]:
+        """``(article id, bm25 rank)`` of the matches, best first (bm25 ranks are negative: lower is better)."""
+        self._require_search_index()
+        clauses, params = self._article_filters(**filters)
+        # bm25() in ORDER BY lets SQLite keep only the best LIMIT rows (FTS5's own ORDER BY rank sorts them all)
+        page = " LIMIT ? OFFSET ?" if limit is not None else ""
+        if clauses:
+            sql = (
+                f"SELECT d.article_id, {_BM25} AS score FROM articles_fts "
+                "CROSS JOIN articles_fts_docs d ON d.doc = articles_fts.rowid CROSS JOIN articles a ON a.id = d.article_id "
+                "WHERE articles_fts MATCH ? AND " + " AND ".join(clauses) + " ORDER BY score" + page
+            )
+        else:
+            sql = (
+                f"SELECT d.article_id, hits.score FROM (SELECT rowid, {_BM25} AS score FROM articles_fts "
+                f"WHERE articles_fts MATCH ? ORDER BY score{page}) hits "
+                "JOIN articles_fts_docs d ON d.doc = hits.rowid ORDER BY hits.score"
+            )
+        args: list[Any] = [fts_expression(terms), *params]
+        if limit is not None:
+            args += [int(limit), int(offset)]
+        return [(aid, rank) for aid, rank in self.db.execute(sql, args)]
+
+    def _search_count(self, terms: list[str], filters: dict[str, Any]) -> int:
+        clauses, params = self._article_filters(**filters)
+        sql = "SELECT count(*) FROM articles_fts"
+        if clauses:
+            sql += (
+                " CROSS JOIN articles_fts_docs d ON d.doc = articles_fts.rowid"
+                " CROSS JOIN articles a ON a.id = d.article_id"
+            )
+        sql += " WHERE articles_fts MATCH ?" + "".join(" AND " + c for c in clauses)
+        return self.db.execute(sql, [fts_expression(terms), *params]).fetchone()[0]
+
+    def _articles_by_id(self, ids: list[str], columns: str = "a.*") -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ", ".join("?" for _ in part)
+            for row in self.db.query(f"SELECT {columns} FROM articles a WHERE a.id IN ({marks})", part):
+                found[row["id"]] = row
+        return found
+
+    def search(
+        self,
+        query: str | list[str],
+        *,
+        since: Any = None,
+        until: Any = None,
+        column: str | None = None,
+        source: str | None = None,
+        site: str | None = None,
+        limit: int | None = 20,
+        offset: int = 0,
+        snippet_width: int = 80,
+        mark: tuple[str, str] = ("[", "]"),
+    ) -> dict[str, Any]:
+        """Full-text search of titles and bodies (see :mod:`gdcac_crawler.search` for the query language).
+
+        The matches are exactly the articles whose title or body contains every term (ASCII case-insensitive,
+        as ``LIKE``), ranked by bm25 (title matches weigh more).  Returns ``{"query", "terms", "total",
+        "results"}``; each result has ``rank`` (1-based), ``score`` (higher is better), ``id``, ``url``,
+        ``title``, ``published_at``, ``column``, ``source``, ``site`` and ``snippet`` (``mark`` around matches).
+        Raises :class:`~gdcac_crawler.search.QueryError` for a malformed query and ``ValueError`` for a bad date.
+        """
+        self.flush()
+        terms = parse_query(query) if isinstance(query, str) else list(query)
+        filters = {"since": since, "until": until, "column": column, "source": source, "site": site}
+        hits = self._search_hits(terms, filters, limit=limit, offset=offset)
+        total = self._search_count(terms, filters) if limit is not None else len(hits)
+        rows = self._articles_by_id(
+            [aid for aid, _ in hits], "a.id, a.url, a.title, a.published_at, a.column_name, a.source, a.site, a.body_text"
+        )
+        results = []
+        for position, (aid, rank) in enumerate(hits, start=offset + 1):
+            row = rows.get(aid)
+            if row is None:  # an index entry whose article was deleted by hand (gdcac migrate --reindex)
+                continue
+            results.append({
+                "rank": position,
+                "score": round(-rank, 6),
+                "id": aid,
+                "url": row["url"],
+                "title": row["title"],
+                "published_at": row["published_at"],
+                "column": row["column_name"],
+                "source": row["source"],
+                "site": row["site"],
+                "snippet": snippet(row["title"], row["body_text"], terms, width=snippet_width, mark=mark),
+            })  # fmt: skip
+        return {"query": query, "terms": terms, "total": total, "results": results}
+
+    def search_ids(self, query: str | list[str], **filters: Any) -> list[str]:
+        """Ids of every article matching ``query`` (filters as :meth:`search`), best first."""
+        self.flush()
+        terms = parse_query(query) if isinstance(query, str) else list(query)
+        return [aid for aid, _ in self._search_hits(terms, filters)]
+
+    def like_search_ids(self, query: str | list[str], **filters: Any) -> set[str]:
+        """The reference: ids of the articles a ``LIKE '%term%'`` scan of title and body finds for every term
+        (``%``, ``_`` and ``\\`` literal).  A full scan, for tests and the benchmark."""
+        self.flush()
+        terms = parse_query(query) if isinstance(query, str) else list(query)
+        clauses, params = self._article_filters(**filters)
+        for term in terms:
+            clauses.append("(a.title LIKE ? ESCAPE '\\' OR a.body_text LIKE ? ESCAPE '\\')")
+            params += [like_pattern(term)] * 2
+        sql = "SELECT a.id FROM articles a WHERE " + " AND ".join(clauses)
+        return {row[0] for row in self.db.execute(sql, params)}
+
+    def export_rows(self, query: str | None = None, *, decode_json: bool = False, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every column of the articles (filters as :meth:`search`), oldest first; with ``query``, only the
+        matches, best first, each with its ``rank`` and ``score`` first.  Rows are read as they are yielded."""
+        self.flush()
+        json_columns = _ARTICLE_JSON_COLUMNS if decode_json else ()
+        if query is None:
+            clauses, params = self._article_filters(**filters)
+            sql = "SELECT a.* FROM articles a"
+            if clauses:
+                sql += " WHERE " + " AND ".join(clauses)
+            for row in self.db.query(sql + " ORDER BY a.published_at, a.id", params):
+                for c in json_columns:
+                    row[c] = _from_json(row.get(c))
+                yield row
+            return
+        terms = parse_query(query)
+        hits = self._search_hits(terms, filters)
+        for i in range(0, len(hits), 500):
+            part = hits[i : i + 500]
+            rows = self._articles_by_id([aid for aid, _ in part])
+            for position, (aid, rank) in enumerate(part, start=i + 1):
+                row = rows.get(aid)
+                if row is None:
+                    continue
+                for c in json_columns:
+                    row[c] = _from_json(row.get(c))
+                yield {"rank": position, "score": round(-rank, 6), **row}
+
+    def stats(self) -> dict[str, Any]:
+        """What the archive holds: ``counts`` per table, ``by_column_month`` (column, month, articles),
+        ``runs`` (oldest first), ``last_run`` with ``last_run_pages`` (its pages per kind, with HTTP errors and
+        failures), and ``search_index`` (documents against articles)."""
+        self.flush()
+        counts = {
+            table: self.db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            for table in ("articles", "article_versions", "pages", "page_bodies", "listings", "runs")
+        }
+        counts["articles_removed"] = self.db.execute(
+            "SELECT count(*) FROM articles WHERE removed_at IS NOT NULL"
+        ).fetchone()[0]
+        by_column_month = list(
+            self.db.query(
+                "SELECT column_name, substr(published_at, 1, 7) AS month, count(*) AS articles FROM articles "
+                "GROUP BY column_name, month ORDER BY column_name, month"
+            )
+        )
+        runs = self.runs()
+        last = runs[-1] if runs else None
+        last_pages = []
+        if last is not None:
+            last_pages = list(
+                self.db.query(
+                    "SELECT kind, count(*) AS pages, sum(status >= 400) AS http_errors, "
+                    "sum(error IS NOT NULL) AS failures FROM pages WHERE run_id = ? GROUP BY kind ORDER BY kind",
+                    [last["id"]],
+                )
+            )
+        index = None
+        if self.has_search_index():
+            docs = self.db.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
+            index = {"documents": docs, "articles": counts["articles"], "in_step": docs == counts["articles"]}
+        return {
+            "counts": counts,
+            "by_column_month": by_column_month,
+            "runs": runs,
+            "last_run": last,
+            "last_run_pages": last_pages,
+            "search_index": index,
+        }
+
+    def article_provenance(self, id_or_url: str) -> dict[str, list[dict[str, Any]]] | None:
+        """Where an article came from: its ``pages`` rows (every fetch of it, oldest first) and the ``listings``
+        rows that linked to it; ``None`` when the archive does not hold it."""
+        article = self.get_article(id_or_url)
+        if article is None:
+            return None
+        pages = list(
+            self.db.query(
+                "SELECT * FROM pages WHERE article_id = ? OR url = ? ORDER BY fetched_at, id",
+                [article["id"], article["url"]],
+            )
+        )
+        listings = list(
+            self.db.query(
+                "SELECT * FROM listings WHERE article_id = ? OR article_url = ? ORDER BY first_seen_at, listing_url",
+                [article["id"], article["url"]],
+            )
+        )
+        return {"pages": pages, "listings": listings}
+
+    def search_storage(self) -> dict[str, int]:
+        """Bytes the search index takes (``index_bytes``: pages of ``articles_fts`` and its shadow tables) against
+        the UTF-8 bytes of the titles and bodies it indexes (``text_bytes``), and the ``articles`` table's pages
+        (``articles_bytes``).  Reads every page (``dbstat``): for the benchmark, not for a busy archive."""
+        self.flush()
+        index = self.db.execute(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE 'articles_fts%'"
+        ).fetchone()[0]
+        articles = self.db.execute(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = 'articles' OR name LIKE 'sqlite_autoindex_articles%'"
+        ).fetchone()[0]
+        text = self.db.execute(
+            "SELECT coalesce(sum(length(CAST(title AS BLOB))), 0) + coalesce(sum(length(CAST(body_text AS BLOB))), 0) "
+            "FROM articles"
+        ).fetchone()[0]
+        return {"index_bytes": index, "text_bytes": text, "articles_bytes": articles}
+
+    def article_columns(self) -> list[tuple[str, str]]:
+        """``(name, declared type)`` of every column of ``articles``, in order (what :meth:`export_rows` yields)."""
+        return [(row[1], (row[2] or "").upper()) for row in self.db.execute('PRAGMA table_info("articles")')]

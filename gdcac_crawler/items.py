@@ -104,7 +104,13 @@ class ArticleItem:
     source: str | None = None
     """The source, label stripped and entities decoded (e.g. ``“中国网信杂志”微信公众号``)."""
     author: str | None = None
-    """Author or responsible editor where the page names one."""
+    """Author where the page names one (作者：…, the ``Author`` meta tag)."""
+    editor: str | None = None
+    """The responsible editor where the page names one (责任编辑：…)."""
+    doc_number: str | None = None
+    """The document number (文号) of an official document, e.g. ``粤网信〔2022〕12号``."""
+    index_number: str | None = None
+    """The government-information index number (索引号) where the page prints one."""
     column_path: list[str] = field(default_factory=list)
     """The breadcrumb's names after 首页, deduplicated (e.g. ``["政策法规", "政策解读"]``)."""
     body_lines: list[str] = field(default_factory=list)
@@ -117,6 +123,10 @@ class ArticleItem:
     """Images of the body: ``{"src", "alt", "caption"}``."""
     attachments: list[dict[str, Any]] = field(default_factory=list)
     """Attachments: ``{"url", "name", "type"}`` (url ``None`` when the page gives none)."""
+    related: list[dict[str, Any]] = field(default_factory=list)
+    """Related links moved out of the body (相关链接, 相关解读, 相关导读): ``{"kind", "title", "url"}``."""
+    attachment_files: list[dict[str, Any]] = field(default_factory=list)
+    """What downloading each attachment gave (the attachments pipeline fills it): stored file or failure."""
     meta: dict[str, str] = field(default_factory=dict)
     """The government meta tags (SiteName, ColumnName, ArticleTitle, PubDate, ContentSource, ...)."""
     methods: dict[str, str] = field(default_factory=dict)
@@ -137,3 +147,18 @@ class PageFailure:
     """Profile name of the portal."""
     fetch: Fetch
     """Provenance of the attempt; ``fetch.error`` says what went wrong, ``fetch.kind`` is ``error``."""
+
+
+@dataclass
+class ArticleCheck:
+    """A revisit of an archived article that yielded no content to extract: the page was not modified (HTTP
+    304 to a conditional GET) or is gone from the portal (404/410)."""
+
+    url: str
+    """Canonical URL of the article (the archive's identity for it)."""
+    site: str
+    """Profile name of the portal."""
+    outcome: str
+    """``not_modified`` (304: only ``last_seen_at`` moves) or ``removed`` (404/410: ``removed_at`` is set)."""
+    fetch: Fetch
+    """Provenance of the revisit."""

@@ -2,10 +2,14 @@
 
 * :class:`CleanPipeline` (300) turns extracted article fields into archived ones: boilerplate lines out of
   the body, entities decoded, the source's label stripped, file-name images kept only as image records.
-* :class:`ValidatePipeline` (400) drops an article without a title or a body, counted by reason
-  (``gdcac/dropped/<reason>``) and logged with its URL; the archive still records the page as rejected.
-* :class:`ArchivePipeline` (800) writes runs, pages, listings and articles through
-  :class:`gdcac_crawler.archive.Archive`, batched in transactions.
+* :class:`ValidatePipeline` (400) counts, per watched field, how often it came from a fallback or came out
+  empty (``gdcac/fields/<field>/fallback``, ``.../empty``, over ``gdcac/fields/checked``: the run's health reads
+  them), then drops an article without a title or a body, counted by reason (``gdcac/dropped/<reason>``) and
+  logged with its URL; the archive still records the page as rejected.
+* :class:`ArchivePipeline` (800) writes runs, pages, listings, articles and revisit outcomes (not modified,
+  removed) through :class:`gdcac_crawler.archive.Archive`, batched in transactions; at the end of a complete
+  full walk it marks the articles no listing showed as removed, and it closes the run's row with its counts,
+  stats, health verdict and a one-line summary in the log.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from gdcac_crawler import __version__
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.extract.article import clean_article
-from gdcac_crawler.items import ArticleItem, ListingItem, PageFailure
+from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingItem, PageFailure
 from gdcac_crawler.spiders.portal import utc_now
 
 logger = logging.getLogger(__name__)
@@ -37,7 +41,13 @@ RECORDED_SETTINGS = (
     "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
     "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "RETRY_TIMES", "HTTPCACHE_ENABLED", "JOBDIR",
     "GDCAC_ARCHIVE_PATH", "GDCAC_ARCHIVE_BATCH_SIZE",
+    "GDCAC_INCREMENTAL_STOP_PAGES", "GDCAC_REVISIT_DAYS", "GDCAC_REVISIT_BACKFILLED", "GDCAC_REMOVAL_MAX_SHARE",
+    "GDCAC_HEALTH_ENABLED", "GDCAC_HEALTH_FIELDS", "GDCAC_HEALTH_MIN_ARTICLES", "GDCAC_HEALTH_MAX_FALLBACK_RATE",
+    "GDCAC_HEALTH_MAX_EMPTY_RATE", "GDCAC_HEALTH_MAX_BLOCKED", "GDCAC_HEALTH_MAX_ERRORS",
 )
+#: Article fields whose fallback and empty rates are counted: field -> its key in the item's ``methods``.
+FIELD_METHODS = {"title": "title", "published_at": "published_at", "source": "source", "body_text": "body",
+                 "column_path": "column_path"}
 
 
 class CleanPipeline:
@@ -77,6 +87,7 @@ class ValidatePipeline:
         if not isinstance(item, ArticleItem):
             return item
         adapter = ItemAdapter(item)
+        self.count_fields(adapter)
         missing = [name for name in self.REQUIRED if not adapter.get(name)]
         if missing:
             reason = "missing_" + "_and_".join("body" if m == "body_text" else m for m in missing)
@@ -85,21 +96,37 @@ class ValidatePipeline:
             raise DropItem(f"{reason}: {adapter.get('url')}")
         return item
 
+    def count_fields(self, adapter: ItemAdapter) -> None:
+        """Per watched field (:data:`FIELD_METHODS`): whether a fallback produced it (its method is not one of
+        the profile's selectors) and whether it came out empty."""
+        stats = self.crawler.stats
+        stats.inc_value("gdcac/fields/checked")
+        methods = adapter.get("methods") or {}
+        for field, method_key in FIELD_METHODS.items():
+            method = methods.get(method_key)
+            if method and not str(method).startswith("profile:"):
+                stats.inc_value(f"gdcac/fields/{field}/fallback")
+            if not adapter.get(field):
+                stats.inc_value(f"gdcac/fields/{field}/empty")
+
 
 class ArchivePipeline:
     """Writes every item to the SQLite archive and records the run.
 
     All archive work — compression, hashing, SQL — runs on one writer thread, so the crawl's own thread
     never waits on the disk and SQLite and zlib (which release the GIL) use a second core.  The pipeline
-    awaits each write, so an item counts as scraped only once it is in the archive's buffer.
+    awaits each write, so an item counts as scraped only once it is in the archive's buffer.  A process
+    killed before a batch is flushed loses that batch, and only that: the archive is what a resumed run
+    (:mod:`gdcac_crawler.resume`) reads to decide what is left to fetch, so those pages are fetched again.
 
-    Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``.
+    Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``, ``GDCAC_REMOVAL_MAX_SHARE``.
     """
 
     def __init__(self, crawler, path: str, batch_size: int) -> None:
         self.crawler = crawler
         self.path = path
         self.batch_size = batch_size
+        self.removal_max_share = crawler.settings.getfloat("GDCAC_REMOVAL_MAX_SHARE", 0.2)
         self.archive: Archive | None = None
         self.started_at: str | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -126,24 +153,34 @@ class ArchivePipeline:
         spider = self.crawler.spider
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdcac-archive")
         self.archive = self._run(Archive, self.path, batch_size=self.batch_size)
-        self.started_at = utc_now()
+        self.started_at = getattr(spider, "started_at", None) or utc_now()
         settings = {key: self.crawler.settings.get(key) for key in RECORDED_SETTINGS}
-        settings["spider_arguments"] = {"base_url": spider.fetch_base}
+        settings["spider_arguments"] = {"base_url": spider.fetch_base, "mode": getattr(spider, "mode", "full")}
         self._run(self.archive.start_run, spider.run_id, spider=spider.name, site=spider.profile.name,
-                  mode="full", started_at=self.started_at, settings=settings, crawler_version=__version__)
+                  mode=getattr(spider, "mode", "full"), started_at=self.started_at, settings=settings,
+                  crawler_version=__version__)
         logger.info("archiving run %s into %s", spider.run_id, self.path)
 
     def _write(self, item: Any) -> str:
         """One item into the archive (on the writer thread); the stats key it counts under."""
         assert self.archive is not None
         if isinstance(item, ArticleItem):
-            return f"archive/{self.archive.add_article(item)}"
+            status = self.archive.add_article(item)
+            if status != "new" and self.archive.restore_article(item.url):
+                self.crawler.stats.inc_value("gdcac/archive/restored")
+            return f"archive/{status}"
+        if isinstance(item, ArticleCheck):
+            if item.outcome == "not_modified":
+                return f"archive/{self.archive.mark_not_modified(item.url, item.fetch, site=item.site)}"
+            if item.outcome == "removed":
+                return f"archive/{self.archive.mark_removed(item.url, item.fetch, site=item.site)}"
+            raise ValueError(f"unknown ArticleCheck outcome {item.outcome!r}")
         if isinstance(item, ListingItem):
             self.archive.add_listing(item)
             return "archive/listing_pages" if item.column else "archive/section_pages"
         if isinstance(item, PageFailure):
             self.archive.add_failure(item)
-            return "archive/failed"
+            return "archive/blocked" if item.fetch.kind == "blocked" else "archive/failed"
         return "archive/ignored"
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
@@ -163,27 +200,69 @@ class ArchivePipeline:
         if self.archive is not None:
             self._run(self.archive.flush)
 
+    def mark_unlisted_removed(self, spider: Any) -> int:
+        """After a complete full walk: the archived articles of the walked columns that no listing showed are
+        marked removed — unless they are more than ``GDCAC_REMOVAL_MAX_SHARE`` of those columns' articles (a
+        site reorganised, not emptied: logged, nothing marked)."""
+        assert self.archive is not None
+        found = self._run(self.archive.unlisted_articles, spider.profile.name, spider.run_id)
+        urls, considered = found["urls"], found["considered"]
+        if not urls:
+            return 0
+        if len(urls) > max(1, self.removal_max_share * considered):
+            logger.error("run %s: %d of %d archived articles were not listed; more than GDCAC_REMOVAL_MAX_SHARE "
+                         "(%.0f%%), so none is marked removed", spider.run_id, len(urls), considered,
+                         100 * self.removal_max_share)
+            self._stat("removed/skipped_too_many", len(urls))
+            return 0
+        n = self._run(self.archive.mark_unlisted_removed, urls, run_id=spider.run_id, removed_at=utc_now())
+        for url in urls:
+            logger.info("%s: no longer listed; marked removed", url)
+        self._stat("archive/removed", n)
+        return n
+
     def spider_closed(self, spider: Any, reason: str) -> None:
-        """Closes the run's row with its finish reason, counts and stats, then the archive."""
+        """Closes the run's row: removals of a full walk, counts, stats and health; then the archive."""
         if self.archive is None:
             return
-        stats = self.crawler.stats.get_stats()
-        counts = {
-            "listing_pages": stats.get("gdcac/listing/pages", 0),
-            "new": stats.get("gdcac/archive/new", 0),
-            "changed": stats.get("gdcac/archive/changed", 0),
-            "unchanged": stats.get("gdcac/archive/unchanged", 0),
-            "failed": stats.get("gdcac/archive/failed", 0),
-            "dropped": stats.get("gdcac/archive/rejected", 0),
-            "blocked": stats.get("gdcac/archive/blocked", 0),
-            "offsite": stats.get("gdcac/listing/offsite", 0),
-        }
+        stats = self.crawler.stats
+        if getattr(spider, "mode", "full") == "full" and reason == "finished":
+            if getattr(spider, "walk_complete", lambda: True)():
+                self.mark_unlisted_removed(spider)
+            else:
+                logger.warning("run %s: the walk was not complete (failed, blocked or empty listing pages); "
+                               "no article is marked removed", spider.run_id)
+        values = stats.get_stats()
+        counts: dict[str, Any] = self._run(self.archive.run_counts, spider.run_id)
+        fields = [key for key in values if key.startswith("gdcac/fields/")]
+        counts.update(
+            offsite=values.get("gdcac/listing/offsite", 0),
+            fallback_fields=sum(values[k] for k in fields if k.endswith("/fallback")),
+            empty_fields=sum(values[k] for k in fields if k.endswith("/empty")),
+            resumes=max(0, (spider.job.segments - 1) if getattr(spider, "job", None) is not None else 0),
+        )
         self._run(self.archive.finish_run, spider.run_id, finished_at=utc_now(), finish_reason=reason,
                   counts=counts, stats={k: (v.isoformat() if hasattr(v, "isoformat") else v)
-                                        for k, v in stats.items()})
+                                        for k, v in values.items()})
+        health = values.get("gdcac/health/status")
+        if health is not None:
+            self._run(self.archive.set_run_health, spider.run_id, healthy=health == "healthy",
+                      reason=values.get("gdcac/health/reason"))
         self._run(self.archive.close)
         self.archive = None
         self._writer.shutdown(wait=True)
         self._writer = None
-        logger.info("run %s finished (%s): %s", spider.run_id, reason,
-                    ", ".join(f"{k}={v}" for k, v in counts.items()))
+        logger.info("%s", summary_line(spider.run_id, getattr(spider, "mode", "full"), reason, counts, health,
+                                       values.get("gdcac/health/reason")))
+
+
+def summary_line(run_id: str, mode: str, reason: str, counts: dict[str, Any], health: str | None = None,
+                 health_reason: str | None = None) -> str:
+    """The end-of-run summary: one line with the run's mode, finish reason, counts and health."""
+    parts = ", ".join(f"{label} {counts.get(key, 0)}" for key, label in (
+        ("listing_pages", "listing pages"), ("new", "new"), ("changed", "changed"), ("unchanged", "unchanged"),
+        ("not_modified", "not modified"), ("removed", "removed"), ("failed", "failed"), ("blocked", "blocked"),
+        ("dropped", "dropped"), ("fallback_fields", "fallback fields")))
+    verdict = {"healthy": "healthy", "unhealthy": f"UNHEALTHY: {health_reason}"}.get(health or "",
+                                                                                  "health not assessed")
+    return f"run {run_id} ({mode}, {reason}): {parts}; {verdict}"

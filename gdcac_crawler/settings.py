@@ -38,17 +38,69 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
 }
 
-# --- Pipelines: clean → validate → archive ------------------------------------------------------------------
+# --- Encodings: every page decoded with the encoding its bytes are in (gdcac_crawler.middlewares) --------------
+DOWNLOADER_MIDDLEWARES = {
+    # after decompression (590) on the way back from the downloader, before the spider sees the page
+    "gdcac_crawler.middlewares.EncodingMiddleware": 560,
+}
+#: Check every page's declared charset (header, then meta tag) against its bytes and decode GBK / GB2312 /
+#: GB18030 pages with a wrong or missing charset correctly (no U+FFFD); the pages table records both.
+GDCAC_FIX_ENCODING = True
+
+# --- Pipelines: clean → validate → attachments → archive ---------------------------------------------------------
 ITEM_PIPELINES = {
     "gdcac_crawler.pipelines.CleanPipeline": 300,
     "gdcac_crawler.pipelines.ValidatePipeline": 400,
+    "gdcac_crawler.attachments.AttachmentsPipeline": 700,
     "gdcac_crawler.pipelines.ArchivePipeline": 800,
 }
+
+#: Download each article's attachments (Scrapy's FilesPipeline) into GDCAC_FILES_STORE, keyed by sha256.
+GDCAC_ATTACHMENTS_ENABLED = True
+#: Where attachment files are stored: ``<sha256[:2]>/<sha256>/<original name>`` under it.  Empty: the
+#: ``files`` folder beside GDCAC_ARCHIVE_PATH (``archive/files/`` by default).
+GDCAC_FILES_STORE = ""
+#: Attachments larger than this many bytes are not downloaded (recorded as failed, reason ``too-large``).
+GDCAC_ATTACHMENTS_MAX_SIZE = 100 * 1024 * 1024
 
 #: The SQLite archive the crawl writes to (created with its schema if missing).
 GDCAC_ARCHIVE_PATH = "archive/gdcac.sqlite"
 #: How many archive writes are grouped into one transaction.
 GDCAC_ARCHIVE_BATCH_SIZE = 200
+
+# --- Incremental runs (``-a mode=incremental``, the default; ``-a mode=full`` walks and fetches everything) -----
+#: An incremental run stops walking a column after this many consecutive listing pages that show only
+#: articles archived before the run.
+GDCAC_INCREMENTAL_STOP_PAGES = 1
+#: Revisit (conditional GET: If-None-Match / If-Modified-Since) the articles first seen within this many days;
+#: a 304 only moves last_seen_at, a 404/410 marks the article removed.  0 turns revisits off.
+GDCAC_REVISIT_DAYS = 7
+#: Also revisit articles that were already older than GDCAC_REVISIT_DAYS when first seen (e.g. everything a
+#: first full run archived).  Off: recency is counted from publication as well as from first capture.
+GDCAC_REVISIT_BACKFILLED = False
+#: A full run marks the archived articles no listing showed as removed only after a complete walk, and only if
+#: they are at most this share of the walked columns' articles (more means a reorganised site: logged instead).
+GDCAC_REMOVAL_MAX_SHARE = 0.2
+
+# --- Run health (gdcac_crawler.health): an unhealthy run makes `scrapy crawl` exit 3 with a one-line reason ----
+COMMANDS_MODULE = "gdcac_crawler.commands"
+EXTENSIONS = {
+    "gdcac_crawler.health.RunHealth": 500,
+}
+#: Assess each run's health when it ends (and set the exit status from it).
+GDCAC_HEALTH_ENABLED = True
+#: Article fields whose fallback and empty rates are held to the limits below.
+GDCAC_HEALTH_FIELDS = ["title", "published_at", "source", "body_text", "column_path"]
+#: The rate limits apply once at least this many articles were checked in the run.
+GDCAC_HEALTH_MIN_ARTICLES = 10
+#: Unhealthy when a watched field came from a fallback (not the profile's selectors) in more than this share.
+GDCAC_HEALTH_MAX_FALLBACK_RATE = 0.25
+#: Unhealthy when a watched field came out empty in more than this share of the articles.
+GDCAC_HEALTH_MAX_EMPTY_RATE = 0.25
+#: Unhealthy when more block or challenge pages than this were met (0: any).
+GDCAC_HEALTH_MAX_BLOCKED = 0
+#: Unhealthy when failed pages plus ERROR log lines exceed this.
+GDCAC_HEALTH_MAX_ERRORS = 10
 
 # --- Scrapy housekeeping ------------------------------------------------------------------------------------
 LOG_LEVEL = "INFO"

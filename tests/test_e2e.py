@@ -1,7 +1,9 @@
 """End to end: `scrapy crawl gdcac` in a subprocess against the mirror on a free loopback port.
 
 The archive must hold every same-site article of the mirror exactly once with its provenance, the seed
-article's text exactly as the seed, no off-site URL fetched, and a second run must add no article.
+article's text exactly as the seed, no off-site URL fetched, and a second run must add no article.  Both runs
+are full runs (``-a mode=full``), which fetch every article again; incremental runs are tested in
+``test_incremental.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ SEED = (SITE_DIR.parent / "corpus" / "seed_article.txt").read_text(encoding="utf
 
 
 def crawl(mirror, db: Path, run_id: str) -> subprocess.CompletedProcess:
-    cmd = crawl_command(mirror.base_url, db, extra=("-a", f"run_id={run_id}", "-s", "LOG_LEVEL=WARNING"))
+    cmd = crawl_command(mirror.base_url, db, extra=("-a", f"run_id={run_id}", "-a", "mode=full",
+                                                    "-s", "LOG_LEVEL=WARNING"))
     result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -113,7 +116,8 @@ def test_offsite_entries_recorded_and_never_fetched(crawled) -> None:
     assert listing_paths <= fetched
     assert "/zcfg/zcjd/index_6.html" in fetched
     article_paths = {a["path"] for a in manifest["articles"]}
-    assert fetched <= listing_paths | article_paths | {"/robots.txt", "/zcfg/", "/zcfg/index.html"}
+    attachment_paths = {f["path"] for a in manifest["articles"] for f in a["attachments"] if f["path"]}
+    assert fetched <= listing_paths | article_paths | attachment_paths | {"/robots.txt", "/zcfg/", "/zcfg/index.html"}
 
 
 def test_second_run_adds_no_article(crawled) -> None:

@@ -1,7 +1,9 @@
 """Every recorded fixture case: the saved page's view equals its reviewed expected.json.
 
 Cases live in tests/fixtures/<site>/<case>/ as page.html (raw bytes), meta.json (URL, kind, headers) and
-expected.json; `python tests/fixtures/record.py` records a new one.
+expected.json; `python tests/fixtures/record.py` records a new one.  <site> is the profile the case runs with
+(``generic`` binds to the case's URL).  The bytes are decoded as the crawler decodes what it fetches
+(:func:`gdcac_crawler.extract.encoding.response_from_bytes`), so GBK pages stay GBK on disk.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
+from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.mirror import SITE_DIR
-from gdcac_crawler.profiles import get_profile
+from gdcac_crawler.profiles import get_profile, resolve_profile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
@@ -23,7 +26,7 @@ CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
 def load(case_dir: Path) -> tuple[HtmlResponse, dict]:
     meta = json.loads((case_dir / "meta.json").read_text(encoding="utf-8"))
     body = (case_dir / "page.html").read_bytes()
-    return HtmlResponse(url=meta["url"], body=body, headers=meta.get("headers") or {}), meta
+    return response_from_bytes(meta["url"], body, meta.get("headers") or {}), meta
 
 
 def test_there_are_cases_of_every_kind() -> None:
@@ -31,11 +34,19 @@ def test_there_are_cases_of_every_kind() -> None:
     assert kinds == {"article", "listing", "section"}
 
 
+def test_every_case_holds_raw_bytes_url_headers_and_expected_item() -> None:
+    for case in CASES:
+        meta = json.loads((case / "meta.json").read_text(encoding="utf-8"))
+        assert meta["url"].startswith(("http://", "https://")) and meta["kind"] in ("article", "listing", "section")
+        assert isinstance(meta.get("headers"), dict) and "Content-Type" in meta["headers"], case
+        assert (case / "page.html").stat().st_size > 0
+
+
 @pytest.mark.parametrize("case_dir", CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_case(case_dir: Path) -> None:
     response, meta = load(case_dir)
     expected = json.loads((case_dir / "expected.json").read_text(encoding="utf-8"))
-    assert page_view(meta["kind"], response, get_profile(case_dir.parent.name)) == expected
+    assert page_view(meta["kind"], response, resolve_profile(case_dir.parent.name, meta["url"])) == expected
 
 
 def test_seed_case_equals_the_seed_text() -> None:

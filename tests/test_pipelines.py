@@ -112,8 +112,10 @@ def test_archive_writes_article_page_and_run(crawler, chain) -> None:
     assert sorted(query(crawler, "SELECT kind, status FROM pages")) == [("article", 200), ("listing", 200)]
     assert query(crawler, "SELECT article_url, offsite FROM listings ORDER BY position") == [
         (URL, 0), ("https://mp.weixin.qq.com/s/x", 1)]
+    # the run's counts are read from the archive: the one listing page written counts, the spider counted no
+    # off-site entry
     assert query(crawler, "SELECT finish_reason, articles_new, listing_pages, offsite_links FROM runs") == [
-        ("finished", 1, 0, 0)]
+        ("finished", 1, 1, 0)]
     assert crawler.stats.get_value("gdcac/archive/new") == 1
 
 

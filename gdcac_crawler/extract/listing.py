@@ -4,6 +4,10 @@ The nfw-cms pager has two halves: plain links (first, current, normal, next, las
 ``createPageHTML(totalPage, currentPage, "index", "html")`` computed as ``Math.ceil(TOTAL/PER)`` and then
 capped (``pages_limit``).  Both halves stop at the cap while the column may hold more pages, so the page
 count is taken from the uncapped ``Math.ceil(TOTAL/PER)`` when the script gives it.
+
+Where a profile's rules find nothing (a changed template, or the ``generic`` profile), the fallbacks of
+:mod:`gdcac_crawler.extract.fallback` find the columns, the entries and the pages; the result's ``methods``
+says which (``profile:<css>``, ``fallback:<how>``) and the spider counts every fallback.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from gdcac_crawler.extract.article import root_of
+from gdcac_crawler.extract import fallback
+from gdcac_crawler.extract.article import meta_tags, root_of
 from gdcac_crawler.extract.dates import listed_date
 from gdcac_crawler.extract.text import normalise_space, select, text_nodes
 from gdcac_crawler.items import ListingEntry
@@ -51,55 +56,115 @@ class Pager:
         return max(counts)
 
 
-def extract_columns(response: Any, profile: Profile) -> list[tuple[str, str]]:
-    """The columns a section page links to: ``[(name, url)]`` in page order, URLs absolute as written."""
+def _base(response: Any, profile: Profile) -> str:
+    return getattr(response, "url", None) or profile.section_url
+
+
+def extract_section(response: Any, profile: Profile) -> dict[str, Any]:
+    """The columns a section page links to, and how they were found.
+
+    Returns ``{"columns": [(name, url)], "methods": {"columns": ...}}``: the profile's column links that
+    match its column pattern (``profile:<css>``); else every same-site link matching that pattern
+    (``fallback:url-pattern``); else the largest group of listing-shaped links in one navigation block
+    (``fallback:nav-links``).  URLs are absolute as written; the section page itself is never a column.
+    """
     root = root_of(response)
-    base = getattr(response, "url", profile.section_url)
-    columns: list[tuple[str, str]] = []
-    seen = set()
-    for a in select(root, profile.column_link_css):
+    base = _base(response, profile)
+    profile = profile.bound(base)
+    section = {profile.canonical(profile.section_url).rstrip("/").removesuffix("/index.html")}
+
+    def keep(url: str) -> bool:
+        return (profile.is_same_site(url, base) and profile.is_column_url(url)
+                and profile.canonical(url).rstrip("/").removesuffix("/index.html") not in section)
+
+    columns = _columns(select(root, profile.column_link_css), base, profile, keep)
+    method = f"profile:{profile.column_link_css}"
+    if not columns and profile.fallbacks:
+        columns = _columns(select(root, "a[href]"), base, profile, keep)
+        method = "fallback:url-pattern"
+        if not columns:
+            found = fallback.nav_columns(root, base, lambda u: profile.is_same_site(u, base))
+            columns = _dedupe([(name, url) for name, url in found
+                               if profile.canonical(url).rstrip("/").removesuffix("/index.html") not in section],
+                              profile)
+            method = "fallback:nav-links"
+    return {"columns": columns, "methods": {"columns": method} if columns else {}}
+
+
+def _columns(links: list, base: str, profile: Profile, keep) -> list[tuple[str, str]]:
+    found = []
+    for a in links:
         href = (a.get("href") or "").strip()
         if not href:
             continue
         url = urljoin(base, href)
-        if not profile.is_same_site(url, base) or not profile.is_column_url(url):
+        if not keep(url):
             continue
-        key = profile.canonical(url)
+        found.append((normalise_space(a.get("title") or " ".join(text_nodes(a))), url))
+    return _dedupe(found, profile)
+
+
+def _dedupe(columns: list[tuple[str, str]], profile: Profile) -> list[tuple[str, str]]:
+    out, seen = [], set()
+    for name, url in columns:
+        key = profile.canonical(url).removesuffix("index.html")
         if key in seen:
             continue
         seen.add(key)
-        name = normalise_space(a.get("title") or " ".join(text_nodes(a)))
-        columns.append((name, url))
-    return columns
+        out.append((name, url))
+    return out
+
+
+def extract_columns(response: Any, profile: Profile) -> list[tuple[str, str]]:
+    """The columns a section page links to: ``[(name, url)]`` in page order, URLs absolute as written
+    (see :func:`extract_section`, which also says how they were found)."""
+    return extract_section(response, profile)["columns"]
 
 
 def extract_pager(response: Any, profile: Profile) -> Pager:
-    """The pager of a listing page."""
-    root = root_of(response)
-    base = getattr(response, "url", profile.base_url + "/")
+    """The pager of a listing page: the profile's static pager links, and the pager script's numbers."""
+    return _pager(root_of(response), _base(response, profile), profile)[0]
+
+
+def _pager(root, base: str, profile: Profile) -> tuple[Pager, str | None]:
     pager = Pager()
+    method = None
     for a in select(root, profile.pager_link_css):
         href = (a.get("href") or "").strip()
         if href and not href.lower().startswith("javascript:"):
             pager.linked_pages.append(profile.listing_page_no(urljoin(base, href)))
+    if pager.linked_pages:
+        method = f"profile:{profile.pager_link_css}"
     scripts = " ".join(_INLINE_SCRIPTS(root))
     if m := _CEIL_RE.search(scripts):
         pager.total_items, pager.per_page = int(m.group(1)), int(m.group(2))
     if m := (_CREATE_RE.search(scripts) or _COUNT_RE.search(scripts)):
         pager.script_pages = int(m.group(1))
-    return pager
+    if method is None and (pager.script_pages or pager.total_items is not None):
+        method = "fallback:script"
+    if method is None and profile.fallbacks:
+        links = fallback.pager_links(root, base, profile.listing_page_pattern)
+        pager.linked_pages = [profile.listing_page_no(url) for url in links]
+        if pager.linked_pages:
+            method = "fallback:links"
+    return pager, method
 
 
 def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
     """The entries of a listing page and its pager.
 
-    Returns ``{"column", "entries", "pager"}``: the column name printed on the page, a
+    Returns ``{"column", "entries", "pager", "methods"}``: the column name printed on the page, a
     :class:`~gdcac_crawler.items.ListingEntry` per item (same-site URLs canonical, off-site URLs as
-    written and marked ``offsite``), and the :class:`Pager`.
+    written and marked ``offsite``), the :class:`Pager`, and how each was found: ``entries`` by the
+    profile's item selector, else ``fallback:dated-links`` or ``fallback:url-pattern``; ``pager`` by the
+    profile's pager links, else ``fallback:script`` or ``fallback:links`` (absent when nothing tells the
+    page count: the spider then probes ``index_N``); ``column`` by the profile, else ``meta:ColumnName``.
     """
     root = root_of(response)
-    base = getattr(response, "url", profile.base_url + "/")
-    entries: list[ListingEntry] = []
+    base = _base(response, profile)
+    profile = profile.bound(base)
+    methods: dict[str, str] = {}
+    found: list[tuple[str, str, str | None]] = []
     for li in select(root, profile.listing_item_css):
         a = select(li, profile.listing_link_css)
         if not a:
@@ -107,17 +172,40 @@ def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
         href = (a[0].get("href") or "").strip()
         if not href or href.lower().startswith("javascript:"):
             continue
-        url = urljoin(base, href)
-        offsite = not profile.is_same_site(url, base)
         title = normalise_space(a[0].get("title") or " ".join(text_nodes(a[0])))
         date_text = " ".join(t for d in select(li, profile.listing_date_css) for t in text_nodes(d))
+        found.append((urljoin(base, href), title, listed_date(date_text)))
+    if found:
+        methods["entries"] = f"profile:{profile.listing_item_css}"
+    elif profile.fallbacks:
+        found = fallback.dated_link_entries(root, base)
+        if found:
+            methods["entries"] = "fallback:dated-links"
+        else:
+            links = fallback.url_pattern_links(
+                root, base, lambda u: profile.is_same_site(u, base) and profile.is_article_url(u))
+            found = [(url, title, None) for url, title in links]
+            if found:
+                methods["entries"] = "fallback:url-pattern"
+    entries: list[ListingEntry] = []
+    for url, title, day in found:
+        offsite = not profile.is_same_site(url, base)
         entries.append(ListingEntry(
             url=url if offsite else profile.canonical(url),
             title=title,
-            listed_date=listed_date(date_text),
+            listed_date=day,
             position=len(entries) + 1,
             offsite=offsite,
         ))
     column = normalise_space(" ".join(t for el in select(root, profile.listing_title_css)
                                       for t in text_nodes(el))) or None
-    return {"column": column, "entries": entries, "pager": extract_pager(response, profile)}
+    if column:
+        methods["column"] = f"profile:{profile.listing_title_css}"
+    elif profile.fallbacks:
+        column = meta_tags(root).get("ColumnName") or None
+        if column:
+            methods["column"] = "meta:ColumnName"
+    pager, how = _pager(root, base, profile)
+    if how:
+        methods["pager"] = how
+    return {"column": column, "entries": entries, "pager": pager, "methods": methods}

@@ -7,15 +7,20 @@ Two halves, both pure:
 * :func:`clean_body_lines` decides which extracted lines are boilerplate — the site header, breadcrumbs,
   font-size, share and print widgets, footers, and image file names — and returns the body without them.
   Widget phrases are removed only as whole lines at the body's edges, so the same words inside prose stay.
+
+Every rule has a name in :data:`RULES` (the cleaning catalogue).  :func:`rules_disabled` switches rules off
+for the code it wraps: the tests prove each rule by running it on a saved page with and without it.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from cssselect import HTMLTranslator
 from lxml import etree
@@ -35,15 +40,65 @@ _CENTER_RE = re.compile(r"text-align\s*:\s*center", re.I)
 _TRANSLATOR = HTMLTranslator()
 _FILENAME_RE = re.compile(r"^[^\s/\\]{1,120}\.(?:png|jpe?g|gif|bmp|webp|tiff?|svg)$", re.I)
 
-#: Whole lines that are breadcrumbs, wherever they stand before the body.
-BREADCRUMB_RE = re.compile(r"^(?:当前位置|您所在的位置|您现在的位置|所在位置)\s*[:：]")
-#: Whole lines that are page widgets: font size, share, print, close, QR code.
+#: The cleaning catalogue: every rule by name, with what it does.  Each has a test on a saved page that
+#: fails with the rule switched off (tests/test_extract_cleaning.py).
+RULES: dict[str, str] = {
+    "breadcrumb": "breadcrumb lines (当前位置 / 您所在的位置 / 首页 > … > …), printed once or more, before the body",
+    "site_header": "the site header's lines (the profile's header_lines) at the body's edges",
+    "site_footer": "footer lines (主办单位, 版权所有, 网站标识码, ICP …) at the body's edges",
+    "font_size_widget": "【字体：大 中 小】 / 【字号：大 中 小】 / 字体：[大][中][小] as whole lines at the edges",
+    "page_widgets": "分享到 / 打印本页 / 关闭窗口 / 扫一扫在手机打开当前页 as whole lines at the edges (kept in prose)",
+    "related_blocks": "相关附件 / 相关链接 / 相关解读 / 相关导读 blocks moved out of the body into attachments and related",
+    "filename_images": "images whose alt is a file name become image records with captions; the name leaves the text",
+    "double_escaped_entities": "entities left by double escaping (&amp;ldquo; shows &ldquo;) decoded",
+    "metadata_spaces": "zero-width, no-break and ideographic spaces normalised in metadata (title, source, labels)",
+    "empty_paragraphs": "paragraphs with no text (&nbsp;, <br>) dropped",
+    "paragraph_lines": "the body's structure: one paragraph, heading or list item per line, <br> a line break",
+    "table_rows": "tables kept readable: one row per line, cells joined by ' | '",
+    "editor_line": "a closing （责任编辑：…） line leaves the body (the name goes to the editor field)",
+}
+_DISABLED: ContextVar[frozenset[str]] = ContextVar("gdcac_disabled_rules", default=frozenset())
+
+
+def rule_on(name: str) -> bool:
+    """Whether the cleaning rule ``name`` is in force (all are, unless :func:`rules_disabled` says not)."""
+    return name not in _DISABLED.get()
+
+
+@contextmanager
+def rules_disabled(*names: str) -> Iterator[None]:
+    """Switch the named cleaning rules off for the code in the ``with`` block (for tests and debugging)."""
+    unknown = set(names) - set(RULES)
+    if unknown:
+        raise KeyError(f"no cleaning rule named {', '.join(sorted(unknown))}")
+    token = _DISABLED.set(_DISABLED.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _DISABLED.reset(token)
+
+
+#: Whole lines that are breadcrumbs, wherever they stand before the body: labelled, or a bare trail of
+#: names from the home page (``首页 > 政策法规 > 政策解读``).
+BREADCRUMB_RE = re.compile(r"^(?:当前位置|您所在的位置|您现在的位置|所在位置|当前所在位置)\s*[:：]")
+BARE_CRUMB_RE = re.compile(r"^(?:首页|网站首页|主页)\s*(?:[>›»＞→]\s*[^>›»＞→]{1,30}\s*){1,6}$")
+FONT_WIDGET_RE = re.compile(
+    r"^【?\s*(?:字体|字号)\s*[:：]?\s*[\[【(（]?\s*大\s*[\]】)）]?\s*[\[【(（]?\s*中\s*[\]】)）]?\s*"
+    r"[\[【(（]?\s*小\s*[\]】)）]?\s*】?$")
+#: The words a widget line is made of; a line made of nothing else (and separators) is a widget line.
+_WIDGET_WORDS = (
+    "扫一扫在手机上打开当前页", "扫一扫在手机打开当前页", "分享到", "分享", "打印本页", "打印文档", "打印此页", "打印",
+    "关闭窗口", "关闭本页", "关闭", "返回顶部", "收藏本页", "收藏", "微信", "微博", "新浪微博", "腾讯微博", "QQ空间",
+    "QQ好友", "QQ", "朋友圈", "人人网", "豆瓣", "复制链接", "更多",
+)
+_WIDGET_LINE_RE = re.compile(
+    r"^(?:[\s【】\[\]|｜:：,，、()（）+]*(?:" + "|".join(map(re.escape, _WIDGET_WORDS)) + r"))+[\s【】\[\]|｜:：,，、()（）+]*$"
+)
+#: Labels of the blocks that list attachments or related links (moved out of the body into fields).
+RELATED_LABEL_RE = re.compile(r"^(相关附件|附件下载|相关链接|相关解读|相关导读|相关文章|相关阅读|相关新闻|附件)\s*[:：]?")
 WIDGET_RES = (
-    re.compile(r"^【?\s*(?:字体|字号)\s*[:：]?\s*[\[【]?\s*大\s*[\]】]?\s*[\[【]?\s*中\s*[\]】]?\s*[\[【]?\s*小\s*[\]】]?\s*】?$"),
-    re.compile(r"^(?:分享到|分享)\s*[:：]?.{0,20}$"),
-    re.compile(r"^[【\[]?\s*(?:打印本页|打印文档|打印|关闭窗口|关闭本页|关闭|返回顶部|收藏)\s*[】\]]?"
-               r"(?:\s*[|｜]?\s*[【\[]?\s*(?:打印本页|打印文档|打印|关闭窗口|关闭本页|关闭|返回顶部|收藏)\s*[】\]]?)*$"),
-    re.compile(r"^扫一扫在手机(?:上)?打开当前页$"),
+    FONT_WIDGET_RE,
+    _WIDGET_LINE_RE,
     re.compile(r"^(?:相关附件|相关链接|相关解读|相关导读|相关文章)\s*[:：]?$"),
 )
 
@@ -53,9 +108,19 @@ def normalise_space(text: str) -> str:
     return _WS_RE.sub(" ", _ZW_RE.sub("", text)).strip()
 
 
+def normalise_meta(text: str | None) -> str | None:
+    """A metadata value (title, source, author, labels) with zero-width marks gone and no-break, ideographic
+    and other white space collapsed to one space (rule ``metadata_spaces``); ``None`` stays ``None``."""
+    if text is None:
+        return None
+    if not rule_on("metadata_spaces"):
+        return text.strip(" \t\r\n")
+    return normalise_space(text)
+
+
 def decode_entities(text: str) -> str:
     """Decode entities left in text by double escaping (``&amp;ldquo;`` in the source shows ``&ldquo;``)."""
-    if "&" not in text or not _ENTITY_RE.search(text):
+    if "&" not in text or not _ENTITY_RE.search(text) or not rule_on("double_escaped_entities"):
         return text
     return html.unescape(text)
 
@@ -85,12 +150,18 @@ class _Walker:
     parts: list[str] = field(default_factory=list)
     centred: list[bool] = field(default_factory=lambda: [False])
     heading: bool = False
+    lines: bool = True
+    """Rule ``paragraph_lines``: blocks and ``<br>`` end lines (off: the body runs together)."""
+    rows: bool = True
+    """Rule ``table_rows``: a table row is one line, cells joined by `` | ``."""
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
         text = normalise_space("".join(self.parts))
         self.parts.clear()
         if text:
             self.blocks.append(Block(text=text, centred=self.centred[-1], heading=self.heading))
+            return True
+        return False
 
     def walk(self, el: etree._Element) -> None:
         tag = el.tag if isinstance(el.tag, str) else None
@@ -100,14 +171,15 @@ class _Walker:
         if tag in SKIP_TAGS:
             return
         if tag == "br":
-            self.flush()
+            if self.lines:
+                self.flush()
             return
         if tag == "img":
             self.flush()
             self.blocks.append(Block(image={"src": el.get("src") or "", "alt": el.get("alt") or ""},
                                      centred=self.centred[-1]))
             return
-        if tag == "tr":
+        if tag == "tr" and self.rows:
             self.flush()
             cells = [normalise_space(" ".join(_texts(c))) for c in el if isinstance(c.tag, str)
                      and c.tag.lower() in ("td", "th")]
@@ -115,13 +187,14 @@ class _Walker:
             if row.strip(" |"):
                 self.blocks.append(Block(text=row))
             return
-        block = tag in BLOCK_TAGS
+        block = tag in BLOCK_TAGS and self.lines
         if block:
             self.flush()
             self.centred.append(self.centred[-1] or bool(_CENTER_RE.search(el.get("style") or ""))
                                 or (el.get("align") or "").lower() == "center" or tag == "center")
             was_heading = self.heading
             self.heading = self.heading or tag in HEADING_TAGS
+            before = len(self.blocks)
         if el.text:
             self.parts.append(el.text)
         for child in el:
@@ -129,7 +202,9 @@ class _Walker:
             if child.tail:
                 self.parts.append(child.tail)
         if block:
-            self.flush()
+            if not self.flush() and tag == "p" and len(self.blocks) == before:
+                # an empty paragraph (&nbsp;, <br>): kept as an empty line for the empty_paragraphs rule
+                self.blocks.append(Block(text="", centred=self.centred[-1]))
             self.centred.pop()
             self.heading = was_heading
 
@@ -148,6 +223,12 @@ def _texts(el: etree._Element) -> Iterable[str]:
             yield node.tail
 
 
+def raw_text_nodes(el: etree._Element) -> list[str]:
+    """The text nodes under ``el`` that hold more than white space, trimmed of ASCII white space only (for
+    metadata, which :func:`normalise_meta` normalises under its rule)."""
+    return [t.strip(" \t\r\n") for t in _texts(el) if t.strip()]
+
+
 def text_nodes(el: etree._Element) -> list[str]:
     """The non-blank text nodes under ``el`` (scripts and styles excepted), each normalised."""
     return [t for t in (normalise_space(x) for x in _texts(el)) if t]
@@ -155,7 +236,7 @@ def text_nodes(el: etree._Element) -> list[str]:
 
 def html_blocks(el: etree._Element) -> list[Block]:
     """The blocks of a body container, in reading order."""
-    walker = _Walker()
+    walker = _Walker(lines=rule_on("paragraph_lines"), rows=rule_on("table_rows"))
     if el.text:
         walker.parts.append(el.text)
     for child in el:
@@ -166,37 +247,48 @@ def html_blocks(el: etree._Element) -> list[Block]:
     return walker.blocks
 
 
-def boilerplate_line(line: str, header_lines: Iterable[str] = (), footer_markers: Iterable[str] = ()) -> bool:
-    """Whether a whole line is page furniture rather than article text."""
-    if BREADCRUMB_RE.match(line) or any(r.match(line) for r in WIDGET_RES):
+def boilerplate_line(line: str, header_lines: Iterable[str] = (), footer_markers: Iterable[str] = (),
+                     phrases: Iterable[str] = ()) -> bool:
+    """Whether a whole line is page furniture rather than article text (each kind subject to its rule)."""
+    if rule_on("breadcrumb") and (BREADCRUMB_RE.match(line) or BARE_CRUMB_RE.match(line)):
         return True
-    if line in header_lines:
+    if rule_on("font_size_widget") and FONT_WIDGET_RE.match(line):
         return True
-    return any(line.startswith(m) for m in footer_markers)
+    if rule_on("page_widgets") and (_WIDGET_LINE_RE.match(line) or WIDGET_RES[2].match(line) or line in phrases):
+        return True
+    if rule_on("site_header") and line in header_lines:
+        return True
+    return rule_on("site_footer") and any(line.startswith(m) for m in footer_markers)
 
 
 def clean_body_lines(lines: list[str], *, header_lines: Iterable[str] = (), footer_markers: Iterable[str] = (),
-                     image_names: Iterable[str] = ()) -> list[str]:
+                     image_names: Iterable[str] = (), phrases: Iterable[str] = ()) -> list[str]:
     """The body's lines with boilerplate removed.
 
     * entities left by double escaping are decoded and white space normalised; empty lines go;
     * lines equal to an image's file name (or shaped like one) go wherever they stand;
-    * header, breadcrumb, widget and footer lines go only from the leading and trailing runs of the body:
-      the same words inside the article's prose are kept.
+    * header, breadcrumb, widget and footer lines (and the profile's own boilerplate ``phrases``) go only
+      from the leading and trailing runs of the body: the same words inside the article's prose are kept.
     """
-    names = {n for n in image_names if n}
+    names = {n for n in image_names if n} if rule_on("filename_images") else set()
+    drop_files = rule_on("filename_images")
+    drop_empty = rule_on("empty_paragraphs")
     out = []
     for raw in lines:
         line = normalise_space(decode_entities(raw))
-        if not line or line in names or is_file_name(line):
+        if not line:
+            if drop_empty:
+                continue
+        elif line in names or (drop_files and is_file_name(line)):
             continue
         out.append(line)
     header = tuple(header_lines)
     footer = tuple(footer_markers)
+    extra = frozenset(phrases)
     start, end = 0, len(out)
-    while start < end and boilerplate_line(out[start], header, footer):
+    while start < end and boilerplate_line(out[start], header, footer, extra):
         start += 1
-    while end > start and boilerplate_line(out[end - 1], header, footer):
+    while end > start and boilerplate_line(out[end - 1], header, footer, extra):
         end -= 1
     return out[start:end]
 
@@ -233,8 +325,10 @@ def _compiled(css: str) -> etree.XPath:
 
 
 def select(el: etree._Element, css: str) -> list[etree._Element]:
-    """The elements under ``el`` (itself included) matching the CSS selector ``css``.
+    """The elements under ``el`` (itself included) matching the CSS selector ``css`` (none for ``""``).
 
     Selectors are compiled to XPath once and cached: extraction runs them on every page.
     """
+    if not css:
+        return []
     return _compiled(css)(el)

@@ -11,12 +11,13 @@ from dataclasses import asdict
 from typing import Any
 
 from gdcac_crawler.extract.article import clean_article, extract_article
-from gdcac_crawler.extract.listing import extract_columns, extract_listing
+from gdcac_crawler.extract.listing import extract_listing, extract_section
 from gdcac_crawler.profiles.base import Profile
 
 #: Article fields a view shows, in this order (``body_html`` is left out: it is long and tested on its own).
-ARTICLE_FIELDS = ("url", "title", "published_at", "published_raw", "source", "source_raw", "author",
-                  "column_path", "body_text", "images", "attachments", "meta", "methods")
+ARTICLE_FIELDS = ("url", "title", "published_at", "published_raw", "source", "source_raw", "author", "editor",
+                  "doc_number", "index_number", "column_path", "body_text", "images", "attachments", "related",
+                  "meta", "methods")
 KINDS = ("article", "listing", "section")
 
 
@@ -36,8 +37,11 @@ def page_view(kind: str, response: Any, profile: Profile) -> dict[str, Any]:
             "pager": {"linked_pages": sorted(set(pager.linked_pages)), "script_pages": pager.script_pages,
                       "total_items": pager.total_items, "per_page": pager.per_page,
                       "total_pages": pager.total_pages},
+            "methods": listing["methods"],
         }
     if kind == "section":
-        return {"columns": [{"name": name, "url": profile.canonical(url)}
-                            for name, url in extract_columns(response, profile)]}
+        section = extract_section(response, profile)
+        bound = profile.bound(response.url)
+        return {"columns": [{"name": name, "url": bound.canonical(url)} for name, url in section["columns"]],
+                "methods": section["methods"]}
     raise ValueError(f"unknown page kind {kind!r}: one of {', '.join(KINDS)}")

@@ -7,7 +7,7 @@ writing a profile module (and its fixtures), not a spider.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 
@@ -60,6 +60,8 @@ class Profile:
     """Parts of a body container that are not body: attachment and related-link blocks, share widgets."""
     attachment_css: str = "a.nfw-cms-attachment, .fjlis a"
     """Attachment links (inside or outside the body)."""
+    related_css: tuple[str, ...] = (".xgdd", "#xxddk")
+    """Blocks of related links (相关导读, 相关解读, ...) whose links become the item's ``related`` records."""
     timezone: str = "+08:00"
     """The offset the portal's printed times are in."""
 
@@ -70,11 +72,34 @@ class Profile:
     """Phrases that start footer lines (主办单位, 版权所有, ...), dropped when they open a body line."""
     junk_sources: tuple[str, ...] = ()
     """Source values that are not sources (an editor's account pattern, the site's own name): regexes."""
+    boilerplate_phrases: tuple[str, ...] = ()
+    """Further whole lines this portal prints around its bodies (dropped at the body's edges only)."""
+    fallbacks: bool = True
+    """Whether the generic fallbacks (:mod:`gdcac_crawler.extract.fallback`) fill what the selectors miss."""
 
     extra: dict = field(default_factory=dict)
     """Anything else particular to the portal."""
 
     # --- URL helpers -------------------------------------------------------------------------------------
+
+    def bound(self, url: str) -> Profile:
+        """This profile, or, when it names no portal (the ``generic`` profile), a copy bound to ``url``'s site:
+        its origin becomes the base URL, its host the portal's host, its path the section, and the section's
+        folder the column pattern."""
+        if self.base_url:
+            return self
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"cannot bind profile {self.name!r} to {url!r}: not an http(s) URL")
+        path = parts.path or "/"
+        folder = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+        section = path if re.search(r"/(index(_\d+)?\.s?html?)?$", path) else folder
+        hosts = {parts.hostname}
+        hosts.add(parts.hostname[4:] if parts.hostname.startswith("www.") else "www." + parts.hostname)
+        column_pattern = self.column_url_pattern or (
+            r"^" + re.escape(folder) + r"[^/]+/(index\.s?html?)?$")
+        return replace(self, base_url=f"{parts.scheme}://{parts.netloc}", section_path=section,
+                       hosts=tuple(sorted(hosts)), column_url_pattern=column_pattern)
 
     @property
     def section_url(self) -> str:
@@ -111,9 +136,13 @@ class Profile:
         return urlunsplit((fb.scheme, fb.netloc, parts.path or "/", parts.query, ""))
 
     def is_column_url(self, url: str) -> bool:
+        if not self.column_url_pattern:
+            return False
         return re.search(self.column_url_pattern, urlsplit(url).path) is not None
 
     def is_article_url(self, url: str) -> bool:
+        if not self.article_url_pattern:
+            return False
         return re.search(self.article_url_pattern, urlsplit(url).path) is not None
 
     def listing_page_no(self, url: str) -> int:

@@ -1,0 +1,260 @@
+"""Latency of the archive's Chinese full-text search on 100,000 generated articles, against the LIKE scan.
+
+Builds an archive of ``--articles`` articles (default 100,000) through the archive's own write path
+(``Archive.add_article``, which maintains the search index in each flush's transaction), then measures:
+
+* p50 / p95 of ``Archive.search(q, limit=20)`` — the total count, the top 20 ranked by bm25 and their snippets,
+  exactly what ``gdcac search`` does — for one-, two-, four-character and multi-term queries, each query run
+  ``--repeat`` times (warm page cache);
+* the ``LIKE '%q%'`` scan of title and body (``Archive.like_search_ids``) for ``--like`` queries of each kind;
+* how many articles each kind of query matches (smallest, median, largest), and that search and LIKE agree;
+* the index's size against the text's (UTF-8 bytes of titles and bodies).
+
+The text: words from the mirror corpus's real sentences (gdcac_crawler/mirror/corpus), cut into 2–4 character
+words, plus generated rare words (mostly from the corpus's characters, some from the whole CJK block), about
+150,000 words in all, drawn with a Zipf–Mandelbrot frequency spread; each article also has a topic (a few
+hundred words it repeats), sentences and paragraphs with Chinese punctuation, and some digits and Latin
+(2023年, 第12条, APP, 5G).  Bodies are 200–8,000 characters (log-normal, median about 1,300).  It measures and
+asserts nothing.
+
+    python benchmarks/search_latency.py [--articles 100000] [--db PATH] [--repeat 5] [--like 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gdcac_crawler.archive import Archive
+from gdcac_crawler.items import ArticleItem, Fetch
+from gdcac_crawler.search import quote_term
+
+CORPUS = Path(__file__).resolve().parents[1] / "gdcac_crawler" / "mirror" / "corpus"
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+COLUMNS = ["政策解读", "法律法规", "规范性文件", "工作动态", "通知公告", "网信要闻"]
+SOURCES = ["广东省委网信办", "国家互联网信息办公室", "南方日报", "广东省人民政府", "网信广东", "中国网信网"]
+LATIN = ["APP", "5G", "ICP", "IPv6", "AI", "App", "DNS", "IDC", "CA", "PDF"]
+
+
+class Vocabulary:
+    """Words with Zipf–Mandelbrot weights: corpus words first (by corpus frequency), then rare words."""
+
+    def __init__(self, rng: random.Random, size: int = 150_000) -> None:
+        text = (CORPUS / "sentences.txt").read_text(encoding="utf-8") + (CORPUS / "seed_article.txt").read_text(
+            encoding="utf-8"
+        )
+        counts: dict[str, int] = {}
+        chars: dict[str, int] = {}
+        for run in CJK_RUN.findall(text):
+            for c in run:
+                chars[c] = chars.get(c, 0) + 1
+            for _ in range(3):  # three different cuttings of each run into 2-4 character words
+                i = 0
+                while i < len(run):
+                    n = rng.choice((2, 2, 2, 3, 4))
+                    word = run[i : i + n]
+                    if len(word) >= 2:
+                        counts[word] = counts.get(word, 0) + 1
+                    i += n
+        corpus_words = sorted(counts, key=lambda w: (-counts[w], w))
+        char_pool = sorted(chars, key=lambda c: (-chars[c], c))
+        char_weights = [chars[c] for c in char_pool]
+        words = list(corpus_words)
+        seen = set(words)
+        while len(words) < size:
+            if rng.random() < 0.85:
+                word = "".join(rng.choices(char_pool, char_weights, k=rng.choice((2, 2, 3, 4))))
+            else:  # rarer characters from the whole block
+                word = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.choice((2, 3, 4))))
+            if word not in seen:
+                seen.add(word)
+                words.append(word)
+        # keep the most frequent corpus words on top, shuffle the long tail a little into the middle
+        head, tail = words[:300], words[300:]
+        rng.shuffle(tail)
+        self.words = head + tail
+        self.cum = list(itertools.accumulate(1.0 / (rank + 8) ** 1.05 for rank in range(len(self.words))))
+
+    def draw(self, rng: random.Random, k: int) -> list[str]:
+        return rng.choices(self.words, cum_weights=self.cum, k=k)
+
+
+def make_text(rng: random.Random, vocab: Vocabulary, topic: list[str], chars: int) -> str:
+    """About ``chars`` characters: 30 % of the words from the article's topic, the rest from the whole vocabulary;
+    a comma every 3–8 words, a sentence of 8–30 words, a paragraph of 2–6 sentences."""
+    k = chars // 2 + 4
+    words = vocab.draw(rng, k)
+    topical = rng.choices(topic, k=k)
+    out: list[str] = []
+    length = 0
+    comma, stop, para = rng.randint(3, 8), rng.randint(8, 30), rng.randint(2, 6)
+    for i in range(k):
+        r = rng.random()
+        if r < 0.3:
+            word = topical[i]
+        elif r < 0.306:
+            word = f"{2015 + i % 11}年"
+        elif r < 0.310:
+            word = f"第{1 + i % 80}条"
+        elif r < 0.313:
+            word = LATIN[i % len(LATIN)]
+        else:
+            word = words[i]
+        out.append(word)
+        length += len(word)
+        if length >= chars:
+            break
+        comma -= 1
+        stop -= 1
+        if stop == 0:
+            out.append("。" if r < 0.9 else "；")
+            stop, comma = rng.randint(8, 30), rng.randint(3, 8)
+            para -= 1
+            if para == 0:
+                out.append("\n")
+                para = rng.randint(2, 6)
+        elif comma == 0:
+            out.append("，")
+            comma = rng.randint(3, 8)
+    return "".join(out) + "。"
+
+
+def build(path: Path, n: int, seed: int) -> tuple[float, Vocabulary]:
+    rng = random.Random(seed)
+    vocab = Vocabulary(rng)
+    topics = [vocab.draw(rng, 300) + rng.sample(vocab.words[300:20_000], 60) for _ in range(400)]
+    started = time.perf_counter()
+    with Archive(path, batch_size=500) as archive:
+        archive.start_run("bench", spider="gdcac", site="gdcac", mode="full", started_at="2026-01-01T00:00:00Z",
+                          settings={}, crawler_version="bench")  # fmt: skip
+        for i in range(n):
+            topic = topics[rng.randrange(len(topics))]
+            body_chars = int(min(8000, max(200, rng.lognormvariate(7.17, 0.6))))
+            title = make_text(rng, vocab, topic, rng.randint(8, 28)).rstrip("。").replace("\n", "")
+            url = f"https://www.gdcac.gov.cn/zcfg/zcjd/content/post_{3_000_000 + i}.html"
+            day = datetime(2015, 1, 1, tzinfo=timezone.utc).timestamp() + rng.randrange(11 * 365) * 86400
+            published = datetime.fromtimestamp(day, timezone.utc).strftime("%Y-%m-%dT10:00:00+08:00")
+            fetch = Fetch(run_id="bench", url=url, final_url=url, status=200, fetched_at="2026-01-01T00:00:00Z",
+                          kind="article")  # fmt: skip
+            archive.add_article(ArticleItem(
+                url=url, site="gdcac", fetch=fetch, title=title, body_text=make_text(rng, vocab, topic, body_chars),
+                published_at=published, source=rng.choice(SOURCES), column=rng.choice(COLUMNS),
+            ))  # fmt: skip
+            if (i + 1) % 10_000 == 0:
+                print(f"  {i + 1:,} articles, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return time.perf_counter() - started, vocab
+
+
+def pick_queries(archive: Archive, vocab: Vocabulary, rng: random.Random) -> dict[str, list[str]]:
+    """Queries of each kind spread from very common to rare (by their place in the frequency order)."""
+    sample = [r["body_text"] for r in itertools.islice(archive.export_rows(), 0, 3000)]
+    char_freq: dict[str, int] = {}
+    for text in sample:
+        for c in set(text):
+            if "\u4e00" <= c <= "\u9fff":
+                char_freq[c] = char_freq.get(c, 0) + 1
+    chars = sorted(char_freq, key=lambda c: -char_freq[c])
+    ranks = [0, 1, 3, 8, 15, 30, 60, 100, 200, 350, 500, 800, 1200, 1600, 2000, 2500, 3000, 3500, 4000, 4500]
+    one = [chars[min(r, len(chars) - 1)] for r in ranks]
+    two_words = [w for w in vocab.words if len(w) == 2]
+    four_words = [w for w in vocab.words if len(w) == 4]
+    spread = [0, 2, 5, 10, 20, 40, 80, 150, 300, 600, 1000, 2000, 4000, 8000, 15000, 25000, 40000, 50000, 60000, 70000]
+    two = [two_words[min(r, len(two_words) - 1)] for r in spread]
+    four = [four_words[min(r // 3, len(four_words) - 1)] for r in spread[:14]]
+    # four characters across a word boundary, taken from the text itself
+    for text in sample[:6]:
+        runs = [r for r in CJK_RUN.findall(text) if len(r) >= 8]
+        run = rng.choice(runs)
+        four.append(run[3:7])
+    multi = []
+    for a, b in zip(spread, reversed(spread)):
+        multi.append(f"{two_words[min(a, len(two_words) - 1)]} {vocab.words[min(b // 2, len(vocab.words) - 1)]}")
+    multi = multi[:16] + [f"{one[0]} {two[3]} {four[2]}", f'"{two[1]}{two[5]}" {one[4]}', "APP 数据", "5G 网络"]
+    return {"1 char": one, "2 chars": two, "4 chars": four[:20], "multi-term": multi[:20]}
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, max(0, round(p / 100 * len(values) + 0.5) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, help="archive to build (or reuse, if it exists); default: a temp file")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each query (after one warm-up)")
+    parser.add_argument("--like", type=int, default=5, help="queries of each kind timed with the LIKE scan")
+    parser.add_argument("--seed", type=int, default=20261129)
+    args = parser.parse_args()
+
+    tmp = None
+    if args.db is None:
+        tmp = tempfile.TemporaryDirectory(prefix="gdcac-search-")
+        args.db = Path(tmp.name) / "bench.sqlite"
+    build_time = None
+    if not args.db.exists():
+        print(f"building {args.articles:,} articles into {args.db} ...", file=sys.stderr)
+        build_time, vocab = build(args.db, args.articles, args.seed)
+    else:
+        vocab = Vocabulary(random.Random(args.seed))
+    rng = random.Random(args.seed + 1)
+    archive = Archive(args.db, readonly=True)
+    n_articles = archive.article_count()
+    storage = archive.search_storage()
+    queries = pick_queries(archive, vocab, rng)
+
+    rows = []
+    for kind, qs in queries.items():
+        times: list[float] = []
+        matches: list[int] = []
+        like_times: list[float] = []
+        agree = True
+        for i, q in enumerate(qs):
+            found = archive.search(q, limit=20)  # warm-up
+            matches.append(found["total"])
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                archive.search(q, limit=20)
+                times.append((time.perf_counter() - t0) * 1000)
+            if i < args.like:
+                t0 = time.perf_counter()
+                like = archive.like_search_ids(q)
+                like_times.append((time.perf_counter() - t0) * 1000)
+                agree &= like == set(archive.search_ids(q))
+        rows.append((kind, len(qs), min(matches), int(statistics.median(matches)), max(matches), pct(times, 50),
+                     pct(times, 95), max(times), pct(like_times, 50), pct(like_times, 95), agree))  # fmt: skip
+        print(f"  {kind}: {[quote_term(q) if ' ' not in q else q for q in qs]}", file=sys.stderr)
+        print(f"    matches {matches}", file=sys.stderr)
+
+    print(f"\n{n_articles:,} articles; text {storage['text_bytes'] / 2**20:,.0f} MiB (UTF-8 titles and bodies); "
+          f"search index {storage['index_bytes'] / 2**20:,.0f} MiB ({storage['index_bytes'] / storage['text_bytes']:.2f}× "
+          f"the text); articles table {storage['articles_bytes'] / 2**20:,.0f} MiB; "
+          f"file {os.path.getsize(args.db) / 2**20:,.0f} MiB")  # fmt: skip
+    if build_time is not None:
+        print(f"build through Archive.add_article (index maintained in each flush): {build_time:.0f} s "
+              f"({args.articles / build_time:,.0f} articles/s)")  # fmt: skip
+    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {__import__('sqlite3').sqlite_version}; {datetime.now(timezone.utc):%Y-%m-%d}")  # fmt: skip
+    print("\n| query | queries | matches (min / median / max) | search p50 | search p95 | search max "
+          "| LIKE scan p50 | LIKE scan p95 | same set as LIKE |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for kind, nq, lo, med, hi, p50, p95, mx, l50, l95, agree in rows:
+        print(f"| {kind} | {nq} | {lo:,} / {med:,} / {hi:,} | {p50:.1f} ms | {p95:.1f} ms | {mx:.1f} ms "
+              f"| {l50:,.0f} ms | {l95:,.0f} ms | {'yes' if agree else 'NO'} |")  # fmt: skip
+    archive.close()
+    if tmp is not None:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,417 @@
+"""The generic fallback: what fills a field, a column list, a listing or a pager when a profile's rules find
+nothing — on a portal whose template changed overnight, or on one that has no profile (``generic``).
+
+Articles
+    * body: a **text-density** extractor (:func:`density_body`): one bottom-up pass over the document counts,
+      for every element, the characters of text, of link text and of Chinese punctuation beneath it; the
+      element whose non-link text is largest once weighted by how little of it is links wins, and the choice
+      descends into a child that holds most of its text (so the title and date rows above a body stay out);
+    * title, time, source, column: the **government meta tags** (``ArticleTitle``, ``PubDate``,
+      ``ContentSource``, ``ColumnName``) and the page's own text: the heading that the ``<title>`` repeats,
+      labelled lines (``来源：``, ``发布时间：``, ``索引号：``, ``文号：`` …) in the lines before the body, a
+      breadcrumb found by its label or by its ``首页 > …`` shape.
+Listings
+    * columns: same-site links that match the portal's URL patterns, else the largest group of listing-shaped
+      links (``…/index.html``, ``…/``) in one navigation block (:func:`nav_columns`);
+    * entries: the largest group of **dated links** — sibling items each holding one link and a date
+      (:func:`dated_link_entries`) — else links matching the portal's article URL pattern;
+    * pages: the pager script's arguments (``createPageHTML(N, …)``, ``countPage``, ``Math.ceil(T/P)``) are
+      read on every listing page; links to ``index_N`` in the page's folder stand in for a static pager the
+      profile cannot find; with neither, the spider asks for ``index_N`` until the first missing page.
+
+Everything here is pure and works on lxml elements (parsed once per page).  Which method produced a field
+is recorded in the item's ``methods`` as ``fallback:<how>`` or ``meta:<tag>``; the spider counts each under
+``gdcac/fallback/<field>``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from typing import Iterable
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from gdcac_crawler.extract.dates import listed_date, parse_date
+from gdcac_crawler.extract.text import SKIP_TAGS, normalise_meta, normalise_space, text_nodes
+
+__all__ = [
+    "density_body", "title_from_page", "preamble_lines", "breadcrumb_trails", "dated_link_entries",
+    "url_pattern_links", "nav_columns", "pager_links", "is_fallback",
+]
+
+_PUNCT = frozenset("，。；：！？、“”《》（）,.;:!?")
+_TITLE_TAGS = frozenset("h1 h2 h3 h4 h5 h6 div p span td strong b font".split())
+_CANDIDATE_TAGS = frozenset("div td article section main dd li form center font span p table tbody".split())
+_NOISE_RE = re.compile(r"(?:^|[\s_-])(?:nav|menu|footer|foot|header|head|sidebar|side|left|right|share|copyright|"
+                       r"breadcrumb|position|crumb|link|links|friend|list|comment)(?:$|[\s_-])", re.I)
+_WS = re.compile(r"\s+")
+
+
+def is_fallback(method: str | None) -> bool:
+    """Whether a ``methods`` value says a field came from a fallback (anything but the profile's selectors)."""
+    return bool(method) and not method.startswith("profile:")
+
+
+def _chars(text: str | None) -> int:
+    if not text:
+        return 0
+    return len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r")
+
+
+def _punct(text: str | None) -> int:
+    if not text:
+        return 0
+    return sum(1 for ch in text if ch in _PUNCT)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Articles
+# ---------------------------------------------------------------------------------------------------------
+
+
+def density_body(root: etree._Element, title: str | None = None) -> etree._Element | None:
+    """The element that holds the article's text, by text density; ``None`` on a page with no prose.
+
+    Per element: ``T`` characters of text, ``L`` of them inside links, ``P`` Chinese punctuation marks outside
+    links.  Score ``(T - L) · ((T - L) / T)³ · log2(2 + P)``: much text, few links, prose-like.  A body never
+    holds its own title: when the best element contains the heading that prints ``title``, the best of its
+    descendants without it is taken instead (if it scores at least a third as well).  From there the choice
+    moves into a child holding at least 80 % of its non-link text, so it ends on the body container rather
+    than on the wrapper that also holds the date row and the share bar.
+    """
+    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    index = {el: i for i, el in enumerate(elements)}
+    n = len(elements)
+    text = [0] * n
+    link = [0] * n
+    punct = [0] * n
+    in_link = [False] * n
+    skipped = [False] * n
+    for i, el in enumerate(elements):
+        parent = el.getparent()
+        p = index.get(parent) if parent is not None else None
+        tag = el.tag.lower()
+        skipped[i] = tag in SKIP_TAGS or (p is not None and skipped[p])
+        in_link[i] = tag == "a" or (p is not None and in_link[p])
+    for i in range(n - 1, -1, -1):
+        el = elements[i]
+        if not skipped[i]:
+            own = el.text
+            t = _chars(own)
+            text[i] += t
+            if in_link[i]:
+                link[i] += t
+            else:
+                punct[i] += _punct(own)
+        parent = el.getparent()
+        p = index.get(parent) if parent is not None else None
+        if p is None:
+            continue
+        if not skipped[p]:
+            tail = el.tail
+            t = _chars(tail)
+            text[p] += t
+            if in_link[p]:
+                link[p] += t
+            else:
+                punct[p] += _punct(tail)
+        text[p] += text[i]
+        link[p] += link[i]
+        punct[p] += punct[i]
+    has_title = [False] * n
+    if title:
+        size = _chars(title)
+        for i, el in enumerate(elements):
+            if (size <= text[i] <= size + 8 and not skipped[i] and el.tag.lower() in _TITLE_TAGS
+                    and normalise_space(" ".join(text_nodes(el))) == title):
+                node: etree._Element | None = el
+                while node is not None:
+                    j = index.get(node)
+                    if j is None or has_title[j]:
+                        break
+                    has_title[j] = True
+                    node = node.getparent()
+    scores = [0.0] * n
+    best, best_score = None, 0.0
+    for i, el in enumerate(elements):
+        if skipped[i] or el.tag.lower() not in _CANDIDATE_TAGS:
+            continue
+        t = text[i]
+        own = t - link[i]
+        if own < 40:
+            continue
+        ratio = own / t
+        score = own * ratio ** 3 * math.log2(2 + punct[i])
+        if _NOISE_RE.search((el.get("class") or "") + " " + (el.get("id") or "")):
+            score *= 0.5
+        scores[i] = score
+        if score > best_score:
+            best, best_score = i, score
+    if best is None:
+        return None
+    if has_title[best]:
+        inner = [i for i in range(best + 1, n) if scores[i] and not has_title[i]
+                 and any(a is elements[best] for a in elements[i].iterancestors())]
+        if inner:
+            alt = max(inner, key=lambda i: scores[i])
+            if scores[alt] >= best_score / 3:
+                best = alt
+    while True:
+        own = text[best] - link[best]
+        nxt = None
+        for child in elements[best]:
+            c = index.get(child) if isinstance(child.tag, str) else None
+            if c is None or skipped[c]:
+                continue
+            if text[c] - link[c] >= 0.8 * own and child.tag.lower() in _CANDIDATE_TAGS:
+                nxt = c
+                break
+        if nxt is None:
+            return elements[best]
+        best = nxt
+
+
+_TITLE_SPLIT_RE = re.compile(r"\s*(?:[-_|｜—–]+|--)\s*")
+_HEADING_XPATH = etree.XPath("//h1 | //h2 | //h3 | //h4 | //*[contains(@class, 'title')]")
+_TITLE_XPATH = etree.XPath("//title")
+
+
+def title_from_page(root: etree._Element) -> tuple[str | None, str | None]:
+    """``(title, method)`` from the page itself: the heading that the ``<title>`` repeats, else the longest
+    part of the ``<title>`` (sites print ``站名 - 标题`` or ``标题_站名``)."""
+    title_el = _TITLE_XPATH(root)
+    page_title = normalise_meta(" ".join(t for t in title_el[0].itertext())) if title_el else ""
+    best = None
+    for el in _HEADING_XPATH(root):
+        text = normalise_meta(" ".join(t.strip(" \t\r\n") for t in el.itertext() if t.strip())) or ""
+        if 4 <= len(text) <= 200 and page_title and text in page_title:
+            if best is None or len(text) > len(best):
+                best = text
+    if best:
+        return best, "fallback:heading"
+    if page_title:
+        parts = [p for p in _TITLE_SPLIT_RE.split(page_title) if p]
+        if parts:
+            return max(parts, key=len), "fallback:title-tag"
+    return None, None
+
+
+def _document_lines(root: etree._Element, stop: etree._Element | None) -> list[str]:
+    """Text nodes of the document in order, up to (not into) ``stop``; scripts, styles and heads skipped."""
+    lines: list[str] = []
+    body = root.find("body")
+    start = body if body is not None else root
+
+    def walk(el: etree._Element) -> bool:
+        if el is stop:
+            return True
+        tag = el.tag.lower() if isinstance(el.tag, str) else None
+        if tag is not None and tag not in SKIP_TAGS:
+            if el.text and el.text.strip():
+                line = normalise_meta(el.text)
+                if line:
+                    lines.append(line)
+            for child in el:
+                if walk(child):
+                    return True
+        if el is not start and el.tail and el.tail.strip():
+            line = normalise_meta(el.tail)
+            if line:
+                lines.append(line)
+        return False
+
+    walk(start)
+    return lines
+
+
+_PRECEDING_TEXT = etree.XPath("preceding::text()")
+_NOT_TEXT = SKIP_TAGS | {"title", "head", "option"}
+
+
+def preamble_lines(root: etree._Element, body: etree._Element | None, limit: int = 60) -> list[str]:
+    """The last ``limit`` text lines before the body (where the title, source, time and the labelled
+    metadata of an article stand); the whole page's when no body is known."""
+    if body is None:
+        return _document_lines(root, None)[-limit:]
+    lines: list[str] = []
+    for node in reversed(_PRECEDING_TEXT(body)):
+        if node.strip():
+            parent = node.getparent()
+            if node.is_text and parent is not None and str(parent.tag).lower() in _NOT_TEXT:
+                continue
+            line = normalise_meta(str(node))
+            if line:
+                lines.append(line)
+                if len(lines) >= limit:
+                    break
+    lines.reverse()
+    return lines
+
+
+_CRUMB_LABEL_RE = re.compile(r"^(?:当前位置|您所在的位置|您现在的位置|所在位置|当前所在位置)\s*[:：]?\s*")
+_CRUMB_SPLIT_RE = re.compile(r"\s*(?:>|›|»|＞|→|/)\s*")
+_HOME = ("首页", "网站首页", "主页")
+_BLOCKS_XPATH = etree.XPath("//div | //p | //span | //td | //li | //nav | //ol | //ul")
+
+
+def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
+    """Breadcrumbs found by their shape: an element whose text starts with 当前位置 / 您所在的位置, or a short
+    run of ``首页 > A > B`` links; each as its names after 首页."""
+    trails: list[list[str]] = []
+    seen: set[int] = set()
+    for el in _BLOCKS_XPATH(root):
+        own = (el.text or "").strip()
+        if not (own and _CRUMB_LABEL_RE.match(own)):
+            first = el.find("a")
+            if first is None or len(el) > 16 or normalise_space(first.text_content()) not in _HOME:
+                continue
+        parts = text_nodes(el)
+        if not parts:
+            continue
+        text = " ".join(parts)
+        if len(text) > 120:
+            continue
+        labelled = _CRUMB_LABEL_RE.match(text)
+        links = el.findall(".//a")
+        if not labelled and not (links and normalise_space(links[0].text_content()) in _HOME
+                                 and len(links) >= 2 and re.search(r"[>›»＞→]", text)):
+            continue
+        if any(id(a) in seen for a in el.iterancestors()):
+            continue
+        seen.add(id(el))
+        names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(_CRUMB_LABEL_RE.sub("", text))) if n]
+        if names and names[0] in _HOME:
+            names = names[1:]
+        if names:
+            trails.append(names)
+    return trails
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Listings and section pages
+# ---------------------------------------------------------------------------------------------------------
+
+_LINKS_XPATH = etree.XPath("//a[@href]")
+_ITEM_TAGS = ("li", "tr", "dd", "dt", "p", "div", "td", "span")
+
+
+def _href(a: etree._Element) -> str | None:
+    href = (a.get("href") or "").strip()
+    if not href or href.startswith("#") or href.lower().startswith(("javascript:", "mailto:", "tel:")):
+        return None
+    return href
+
+
+def _link_title(a: etree._Element) -> str:
+    return normalise_space(a.get("title") or " ".join(text_nodes(a)))
+
+
+def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, str | None]]:
+    """Lists of dated links: ``[(url, title, listed_date)]`` of the largest group of sibling items that each
+    hold one link and print a date outside it (``[2026-09-24]``, ``2026年9月24日``); ``[]`` when no group of
+    at least two exists.  An item is the link's nearest ancestor (up to three levels) that holds a date and
+    no other link."""
+    groups: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for a in _LINKS_XPATH(root):
+        href = _href(a)
+        if href is None:
+            continue
+        title_text = " ".join(text_nodes(a))
+        item, day = a, None
+        for _ in range(3):
+            item = item.getparent()
+            if item is None or item.tag in ("body", "html") or len(item.findall(".//a[@href]")) > 1:
+                break
+            rest = " ".join(t for t in text_nodes(item) if t not in title_text)
+            if rest:
+                day = listed_date(rest)
+                if day:
+                    break
+        if day is None or item is None:
+            continue
+        parent = item.getparent()
+        if parent is None:
+            continue
+        groups[id(parent)].append((urljoin(base, href), _link_title(a), day))
+    if not groups:
+        return []
+    best = max(groups.values(), key=len)
+    return best if len(best) >= 2 else []
+
+
+def url_pattern_links(root: etree._Element, base: str, matches) -> list[tuple[str, str]]:
+    """``[(url, title)]`` of the links whose absolute URL ``matches(url)``, in page order, once each."""
+    found, seen = [], set()
+    for a in _LINKS_XPATH(root):
+        href = _href(a)
+        if href is None:
+            continue
+        url = urljoin(base, href)
+        if url in seen or not matches(url):
+            continue
+        seen.add(url)
+        found.append((url, _link_title(a)))
+    return found
+
+
+_LISTING_SHAPE_RE = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
+
+
+def nav_columns(root: etree._Element, base: str, same_site) -> list[tuple[str, str]]:
+    """Columns by shape: same-site links to listing-shaped URLs (``…/`` or ``…/index.html``), grouped by the
+    list (``ul``/``ol``/``dl``/``nav``, else the parent) they sit in; the largest group of at least two wins
+    (``[(name, url)]``).  The home page is left out."""
+    groups: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for a in _LINKS_XPATH(root):
+        href = _href(a)
+        if href is None:
+            continue
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+        if not same_site(url) or parts.query or parts.path in ("", "/", "/index.html"):
+            continue
+        if not _LISTING_SHAPE_RE.search(parts.path):
+            continue
+        container = a.getparent()
+        while container is not None and container.tag not in ("ul", "ol", "dl", "nav"):
+            container = container.getparent()
+        key = container if container is not None else a.getparent()
+        name = _link_title(a)
+        if name and all(u != url for u, _ in groups[id(key)]):
+            groups[id(key)].append((url, name))
+    if not groups:
+        return []
+    best = max(groups.values(), key=len)
+    return [(name, url) for url, name in best] if len(best) >= 2 else []
+
+
+def pager_links(root: etree._Element, base: str, page_pattern: str) -> list[str]:
+    """Links to the other pages of the listing: ``index_N`` links in the listing page's own folder."""
+    folder = urlsplit(base).path.rsplit("/", 1)[0] + "/"
+    found = []
+    for a in _LINKS_XPATH(root):
+        href = _href(a)
+        if href is None:
+            continue
+        url = urljoin(base, href)
+        path = urlsplit(url).path
+        if path.startswith(folder) and "/" not in path[len(folder):] and re.search(page_pattern, path):
+            found.append(url)
+    return found
+
+
+def first_date(lines: Iterable[str], tz: str) -> tuple[str | None, str | None]:
+    """The first date among ``lines`` that carries a time-of-day or a date label, else the first date."""
+    first = (None, None)
+    for line in lines:
+        iso, raw = parse_date(line, tz)
+        if not iso:
+            continue
+        if re.search(r"(?:时间|日期)\s*[:：]", line) or re.search(r"\d{1,2}\s*[:：]\s*\d{2}", raw or ""):
+            return iso, raw
+        if first[0] is None:
+            first = (iso, raw)
+    return first

@@ -1,0 +1,189 @@
+"""Run health: is the run that just ended one an operator can trust, and if not, why — in one line.
+
+A run is **unhealthy** when
+
+* it finished but archived no article although its listings showed entries and it asked for article pages
+  (a new article template, or every article page failing), or the section page showed no columns, or its
+  listing pages showed no entries at all (a new listing template);
+* it met block or challenge pages (a WAF page served with 200, 403 maintenance pages, 412/521 JavaScript
+  challenges — counted by the guard middleware under ``gdcac/blocked/<kind>`` and archived as ``blocked``
+  pages, or, without the guard, failed with status 403, 412 or 521) more than ``GDCAC_HEALTH_MAX_BLOCKED``
+  times (default 0: any);
+* a watched field (``GDCAC_HEALTH_FIELDS``) came from a fallback rather than the profile's selectors, or came
+  out empty, in more than ``GDCAC_HEALTH_MAX_FALLBACK_RATE`` / ``GDCAC_HEALTH_MAX_EMPTY_RATE`` of the articles,
+  once at least ``GDCAC_HEALTH_MIN_ARTICLES`` were checked (the validate pipeline counts them);
+* its errors exceed ``GDCAC_HEALTH_MAX_ERRORS``: failed pages plus the other ERROR log lines (Scrapy logs
+  each give-up after retries at ERROR: that one counts once, as its failed page).
+
+:class:`RunHealth` (an extension, in ``EXTENSIONS``) assesses the run when the spider closes, puts the verdict
+in the stats (``gdcac/health/status``: ``healthy`` or ``unhealthy``; ``gdcac/health/reason``), logs it, and the
+archive pipeline stores it in the run's row.  The project's ``crawl`` command
+(:mod:`gdcac_crawler.commands.crawl`, through ``COMMANDS_MODULE``) turns it into the exit status of
+``scrapy crawl`` (:func:`exit_status`) with the one-line reason on stderr:
+
+====  ======================================================================================================
+0     the run finished and is healthy
+1     Scrapy could not start the crawl (a bad spider argument, an unusable setting)
+2     usage error (Scrapy's own: unknown option, no spider named)
+3     the run is unhealthy (the reason is the last line on stderr)
+4     the run did not finish (interrupted: SIGINT/SIGTERM, or a CLOSESPIDER limit); resume it with the same
+      ``JOBDIR``
+====  ======================================================================================================
+
+Why a small extension and not Spidermon: Spidermon's monitors would express these checks, but it does not
+set the process's exit status either (the command would still be needed), its field-coverage monitor measures
+non-empty values, not which extraction method produced them, and it would add a dependency tree to a
+crawler that must stay easy to install from cron.  The checks here are a pure function of the stats
+(:func:`assess`), tested without a crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_BOOTSTRAP_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNHEALTHY = 3
+EXIT_INCOMPLETE = 4
+
+DEFAULT_FIELDS = ("title", "published_at", "source", "body_text", "column_path")
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """The thresholds a run is held to (from the ``GDCAC_HEALTH_*`` settings)."""
+
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    min_articles: int = 10
+    max_fallback_rate: float = 0.25
+    max_empty_rate: float = 0.25
+    max_blocked: int = 0
+    max_errors: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> HealthPolicy:
+        return cls(
+            fields=tuple(settings.getlist("GDCAC_HEALTH_FIELDS", list(DEFAULT_FIELDS))),
+            min_articles=settings.getint("GDCAC_HEALTH_MIN_ARTICLES", 10),
+            max_fallback_rate=settings.getfloat("GDCAC_HEALTH_MAX_FALLBACK_RATE", 0.25),
+            max_empty_rate=settings.getfloat("GDCAC_HEALTH_MAX_EMPTY_RATE", 0.25),
+            max_blocked=settings.getint("GDCAC_HEALTH_MAX_BLOCKED", 0),
+            max_errors=settings.getint("GDCAC_HEALTH_MAX_ERRORS", 10),
+        )
+
+
+#: HTTP statuses of block and challenge answers (maintenance 403, 瑞数 412, 加速乐 521).
+BLOCK_STATUSES = (403, 412, 521)
+
+
+def blocked_count(stats: Mapping[str, Any]) -> tuple[int, dict[str, int]]:
+    """Block and challenge pages met, with their kinds: the largest of what the guard counted
+    (``gdcac/blocked/<kind>``, every answer including retried ones), what the archive recorded
+    (``gdcac/archive/blocked``) and the pages that failed with a block status (``gdcac/error/http_<status>``)."""
+    kinds = {key.rsplit("/", 1)[1]: int(value) for key, value in stats.items()
+             if key.startswith("gdcac/blocked/") and key != "gdcac/blocked/max_delay" and isinstance(value, int)}
+    by_status = {f"http_{s}": int(stats.get(f"gdcac/error/http_{s}", 0) or 0) for s in BLOCK_STATUSES}
+    total = max(sum(kinds.values()), int(stats.get("gdcac/archive/blocked", 0) or 0), sum(by_status.values()))
+    if not kinds:
+        kinds = by_status
+    return total, kinds
+
+
+def _pct(rate: float) -> str:
+    return f"{100 * rate:.0f}%"
+
+
+def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
+           finish_reason: str | None = None) -> list[str]:
+    """The reasons a run with these stats is unhealthy (empty: healthy), most telling first.  A run that did
+    not finish (``finish_reason``, default the stats' own) is not blamed for articles it never got to."""
+
+    def get(key: str) -> int:
+        value = stats.get(key, 0)
+        return int(value) if isinstance(value, (int, float)) else 0
+
+    reasons: list[str] = []
+    if get("gdcac/section/no_columns"):
+        reasons.append("the section page showed no columns")
+    listing_pages, entries = get("gdcac/listing/pages"), get("gdcac/listing/entries")
+    if listing_pages and not entries:
+        reasons.append(f"{listing_pages} listing pages showed no entries")
+    requested = get("gdcac/article/requested") + get("gdcac/incremental/revisits")
+    archived = sum(get(f"gdcac/archive/{k}") for k in ("new", "changed", "unchanged", "not_modified", "removed",
+                                                       "already_removed"))
+    finished = (finish_reason or stats.get("finish_reason") or "finished") == "finished"
+    if finished and entries and requested and not archived:
+        reasons.append(f"no article archived: {requested} article pages requested, listings showed {entries} entries")
+    blocked, kinds = blocked_count(stats)
+    if blocked > policy.max_blocked:
+        detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()) if n)
+        reasons.append(f"{blocked} block or challenge pages" + (f" ({detail})" if detail else ""))
+    checked = get("gdcac/fields/checked")
+    if checked and checked >= policy.min_articles:
+        for field in policy.fields:
+            for what, limit in (("fallback", policy.max_fallback_rate), ("empty", policy.max_empty_rate)):
+                n = get(f"gdcac/fields/{field}/{what}")
+                if n and n / checked > limit:
+                    how = "came from a fallback" if what == "fallback" else "was empty"
+                    reasons.append(f"{field} {how} in {n} of {checked} articles "
+                                   f"({_pct(n / checked)}, limit {_pct(limit)})")
+    errors = get("gdcac/archive/failed") + max(0, get("log_count/ERROR") - get("retry/max_reached"))
+    if errors > policy.max_errors:
+        reasons.append(f"{errors} errors (failed pages and ERROR log lines; limit {policy.max_errors})")
+    return reasons
+
+
+class RunHealth:
+    """Assesses the run when the spider closes; the verdict goes into the stats and the log.
+
+    Settings: ``GDCAC_HEALTH_ENABLED`` and the thresholds of :class:`HealthPolicy`.
+    """
+
+    def __init__(self, crawler, policy: HealthPolicy) -> None:
+        self.crawler = crawler
+        self.policy = policy
+
+    @classmethod
+    def from_crawler(cls, crawler) -> RunHealth:
+        if not crawler.settings.getbool("GDCAC_HEALTH_ENABLED", True):
+            raise NotConfigured("GDCAC_HEALTH_ENABLED is off")
+        ext = cls(crawler, HealthPolicy.from_settings(crawler.settings))
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats
+        reasons = assess(stats.get_stats(), self.policy, finish_reason=reason)
+        run_id = getattr(spider, "run_id", None)
+        if reasons:
+            stats.set_value("gdcac/health/status", "unhealthy")
+            stats.set_value("gdcac/health/reason", "; ".join(reasons))
+            logger.error("run %s is unhealthy: %s", run_id, "; ".join(reasons))
+        else:
+            stats.set_value("gdcac/health/status", "healthy")
+            logger.info("run %s is healthy", run_id)
+
+
+def exit_status(stats: Mapping[str, Any]) -> tuple[int, str | None]:
+    """The exit status of a ``scrapy crawl`` that ended with these stats, and the one line that explains a
+    non-zero one (see the table in this module's docstring)."""
+    run_id = stats.get("gdcac/run_id") or "?"
+    finish = stats.get("finish_reason")
+    if stats.get("gdcac/health/status") == "unhealthy":
+        line = f"gdcac: run {run_id} is unhealthy: {stats.get('gdcac/health/reason')}"
+        if finish and finish != "finished":
+            line += f" (and it did not finish: {finish})"
+        return EXIT_UNHEALTHY, line
+    if finish and finish != "finished":
+        return EXIT_INCOMPLETE, (f"gdcac: run {run_id} did not finish ({finish}); run the same command with the "
+                                 "same JOBDIR to resume it")
+    return EXIT_OK, None

@@ -1,0 +1,57 @@
+"""Downloader middlewares.
+
+:class:`EncodingMiddleware` decodes every fetched page with the encoding its bytes are really in (see
+:mod:`gdcac_crawler.extract.encoding`): a GBK page behind a ``charset=utf-8`` header, or with no charset at
+all, reaches the spider as the right text, never as U+FFFD mojibake.  It counts what it did:
+
+``gdcac/encoding/<codec>``          pages decoded with each codec;
+``gdcac/encoding/overridden``       pages whose declared charset (header, else meta) was wrong and replaced;
+``gdcac/encoding/undeclared``       pages that declared no charset at all;
+``gdcac/encoding/undecodable``      pages no candidate decodes cleanly (decoded with the fewest U+FFFD).
+
+The declared and the used encoding of each page reach the archive's ``pages`` row through the spider's
+fetch record (``declared_encoding``, ``encoding``).  Setting: ``GDCAC_FIX_ENCODING`` (default ``True``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.exceptions import NotConfigured
+
+from gdcac_crawler.extract.encoding import fix_response, normalise_encoding
+
+logger = logging.getLogger(__name__)
+
+
+class EncodingMiddleware:
+    """Re-decodes text responses whose declared charset does not fit their bytes."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> EncodingMiddleware:
+        if not crawler.settings.getbool("GDCAC_FIX_ENCODING", True):
+            raise NotConfigured("GDCAC_FIX_ENCODING is off")
+        return cls(crawler)
+
+    def _count(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"gdcac/encoding/{key}")
+
+    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
+        fixed, choice = fix_response(response)
+        if choice is None:
+            return response
+        self._count(choice.used)
+        if not choice.declared:
+            self._count("undeclared")
+        elif normalise_encoding(choice.declared) != choice.used:
+            self._count("overridden")
+            logger.info("%s declares %s but is %s", response.url, choice.declared, choice.used)
+        if not choice.clean:
+            self._count("undecodable")
+            logger.warning("%s decodes cleanly with none of %s; using %s", response.url,
+                           ", ".join(choice.tried), choice.used)
+        return fixed

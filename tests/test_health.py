@@ -1,0 +1,198 @@
+"""Run health: each unhealthy condition turns the exit status of a real `scrapy crawl` non-zero, with the
+reason as the last line on stderr; the assessment itself is a pure function of the stats.
+
+One mirror of its own (module-scoped), so that its fault plans never reach the session's ``mirror``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+
+from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.health import (
+    EXIT_INCOMPLETE, EXIT_OK, EXIT_UNHEALTHY, HealthPolicy, assess, exit_status,
+)
+from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+
+#: The stats of a healthy full run of 60 articles.
+HEALTHY = {
+    "gdcac/listing/pages": 10, "gdcac/listing/entries": 62, "gdcac/article/requested": 60,
+    "gdcac/archive/new": 60, "gdcac/fields/checked": 60, "gdcac/fields/source/empty": 4,
+    "gdcac/fields/title/fallback": 2, "log_count/ERROR": 0, "finish_reason": "finished", "gdcac/run_id": "r1",
+}
+
+
+@pytest.fixture(scope="module")
+def hmirror() -> Iterator[MirrorProcess]:
+    with MirrorProcess(SITE_DIR) as process:
+        yield process
+
+
+@pytest.fixture
+def faults(hmirror):
+    def apply(rules):
+        hmirror.set_faults(rules)
+        return hmirror
+    yield apply
+    hmirror.clear_faults()
+
+
+def crawl(mirror: MirrorProcess, db: Path, *settings: str) -> subprocess.CompletedProcess:
+    extra = ["-s", "LOG_LEVEL=WARNING", "-s", "RETRY_TIMES=0", "-s", "GDCAC_BLOCK_RETRIES=0"]
+    for setting in settings:
+        extra += ["-s", setting]
+    cmd = crawl_command(mirror.base_url, db, extra=tuple(extra))
+    return subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=180)
+
+
+def reason(result: subprocess.CompletedProcess) -> str:
+    return result.stderr.strip().splitlines()[-1]
+
+
+def health_row(db: Path) -> tuple:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT healthy, health, finish_reason FROM runs").fetchone()
+    finally:
+        conn.close()
+
+
+# --- each condition, through a real crawl --------------------------------------------------------------------
+
+
+def test_no_article_archived_while_listings_show_entries(faults, tmp_path) -> None:
+    mirror = faults([{"kinds": ["article"], "fault": "not_found"}])
+    result = crawl(mirror, tmp_path / "a.sqlite", "GDCAC_HEALTH_MAX_ERRORS=1000")
+    assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
+    assert re.match(r"gdcac: run \S+ is unhealthy: no article archived: \d+ article pages requested, listings "
+                    r"showed \d+ entries$", reason(result)), reason(result)
+    healthy, health, finish = health_row(tmp_path / "a.sqlite")
+    assert (healthy, finish) == (0, "finished") and health.startswith("no article archived")
+
+
+def test_challenge_pages(faults, tmp_path) -> None:
+    mirror = faults([{"path": "/zcfg/gfxwj/index_2.html", "fault": "challenge_412"}])
+    result = crawl(mirror, tmp_path / "a.sqlite")
+    assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
+    assert re.search(r"is unhealthy: 1 block or challenge pages \(\w+ 1\)", reason(result)), reason(result)
+    assert health_row(tmp_path / "a.sqlite")[0] == 0
+
+
+def guard_enabled() -> bool:
+    """Whether the project enables the guard middleware that recognises block pages served with 200."""
+    settings = Settings()
+    settings.setmodule("gdcac_crawler.settings")
+    return any("GuardMiddleware" in key for key in settings.getdict("DOWNLOADER_MIDDLEWARES"))
+
+
+@pytest.mark.skipif(not guard_enabled(), reason="the guard middleware (block pages served with 200) is not enabled")
+def test_block_pages_served_with_200(faults, tmp_path) -> None:
+    article = load_manifest()["articles"][5]["path"]
+    mirror = faults([{"path": article, "fault": "waf_block_200"}])
+    result = crawl(mirror, tmp_path / "a.sqlite")
+    assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
+    assert "block or challenge pages" in reason(result), reason(result)
+    conn = sqlite3.connect(tmp_path / "a.sqlite")
+    try:
+        assert conn.execute("SELECT count(*) FROM articles WHERE url LIKE ?", ["%" + article]).fetchone()[0] == 0
+        assert conn.execute("SELECT pages_blocked FROM runs").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_a_field_from_a_fallback_too_often(hmirror, tmp_path) -> None:
+    # a template change overnight: article titles are no longer <h1>, the profile's selectors miss them
+    site = tmp_path / "site"
+    shutil.copytree(SITE_DIR, site)
+    for path in site.glob("zcfg/*/content/*.html"):
+        path.write_bytes(path.read_bytes().replace(b"<h1", b"<h2").replace(b"</h1>", b"</h2>"))
+    with MirrorProcess(site) as mirror:
+        result = crawl(mirror, tmp_path / "a.sqlite")
+    assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
+    assert re.search(r"title came from a fallback in \d+ of \d+ articles \(\d+%, limit 25%\)", reason(result)), \
+        reason(result)
+
+
+def test_errors_over_the_limit(faults, tmp_path) -> None:
+    paths = [a["path"] for a in load_manifest()["articles"][:3]]
+    mirror = faults([{"path": p, "fault": "http_500"} for p in paths])
+    result = crawl(mirror, tmp_path / "a.sqlite", "GDCAC_HEALTH_MAX_ERRORS=2")
+    assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
+    assert re.search(r"\b3 errors \(failed pages and ERROR log lines; limit 2\)$", reason(result)), reason(result)
+    # the same run under the default limit (10) is healthy
+    result = crawl(mirror, tmp_path / "b.sqlite")
+    assert result.returncode == EXIT_OK, result.stderr[-2000:]
+
+
+def test_a_run_that_did_not_finish(hmirror, tmp_path) -> None:
+    hmirror.clear_faults()
+    result = crawl(hmirror, tmp_path / "a.sqlite", "CLOSESPIDER_PAGECOUNT=3")
+    assert result.returncode == EXIT_INCOMPLETE, result.stderr[-2000:]
+    assert "did not finish (closespider_pagecount)" in reason(result)
+
+
+def test_bad_spider_argument_is_scrapys_exit_1(hmirror, tmp_path) -> None:
+    cmd = crawl_command(hmirror.base_url, tmp_path / "a.sqlite", extra=("-a", "mode=sometimes"))
+    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "mode must be one of incremental, full" in result.stderr
+
+
+# --- the assessment, on stats ------------------------------------------------------------------------------
+
+
+def test_healthy_stats_are_healthy() -> None:
+    assert assess(HEALTHY) == []
+    assert exit_status({**HEALTHY, "gdcac/health/status": "healthy"}) == (EXIT_OK, None)
+
+
+def test_an_unchanged_incremental_run_is_healthy() -> None:
+    stats = {"gdcac/listing/pages": 3, "gdcac/listing/entries": 24, "finish_reason": "finished"}
+    assert assess(stats) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"gdcac/section/no_columns": 1, "gdcac/listing/pages": 0, "gdcac/listing/entries": 0},
+     "the section page showed no columns"),
+    ({"gdcac/listing/entries": 0}, "10 listing pages showed no entries"),
+    ({"gdcac/archive/new": 0, "gdcac/archive/failed": 0},
+     "no article archived: 60 article pages requested, listings showed 62 entries"),
+    ({"gdcac/blocked/waf": 2, "gdcac/blocked/challenge": 1}, "3 block or challenge pages (challenge 1, waf 2)"),
+    ({"gdcac/archive/blocked": 1}, "1 block or challenge pages"),
+    ({"gdcac/error/http_412": 1}, "1 block or challenge pages (http_412 1)"),
+    ({"gdcac/fields/body_text/fallback": 16}, "body_text came from a fallback in 16 of 60 articles (27%, limit 25%)"),
+    ({"gdcac/fields/published_at/empty": 30}, "published_at was empty in 30 of 60 articles (50%, limit 25%)"),
+    ({"gdcac/archive/failed": 8, "log_count/ERROR": 3}, "11 errors (failed pages and ERROR log lines; limit 10)"),
+    ({"gdcac/archive/failed": 11, "log_count/ERROR": 11, "retry/max_reached": 11},
+     "11 errors (failed pages and ERROR log lines; limit 10)"),
+])
+def test_each_condition(change, expected) -> None:
+    assert assess({**HEALTHY, **change}) == [expected]
+
+
+def test_rates_wait_for_enough_articles() -> None:
+    few = {**HEALTHY, "gdcac/fields/checked": 3, "gdcac/fields/title/fallback": 3, "gdcac/fields/source/empty": 0}
+    assert assess(few) == []
+    assert assess(few, HealthPolicy(min_articles=3)) == [
+        "title came from a fallback in 3 of 3 articles (100%, limit 25%)"]
+
+
+def test_an_interrupted_run_is_not_blamed_for_articles_it_never_got_to() -> None:
+    stopped = {**HEALTHY, "gdcac/archive/new": 0, "finish_reason": "shutdown"}
+    assert assess(stopped) == [] and assess(stopped, finish_reason="finished") != []
+
+
+def test_exit_statuses() -> None:
+    unhealthy = {**HEALTHY, "gdcac/health/status": "unhealthy", "gdcac/health/reason": "x; y"}
+    assert exit_status(unhealthy) == (EXIT_UNHEALTHY, "gdcac: run r1 is unhealthy: x; y")
+    code, line = exit_status({**unhealthy, "finish_reason": "shutdown"})
+    assert code == EXIT_UNHEALTHY and line.endswith("(and it did not finish: shutdown)")
+    code, line = exit_status({**HEALTHY, "gdcac/health/status": "healthy", "finish_reason": "shutdown"})
+    assert code == EXIT_INCOMPLETE and "same JOBDIR" in line
