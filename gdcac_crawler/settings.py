@@ -42,7 +42,32 @@ DEFAULT_REQUEST_HEADERS = {
 DOWNLOADER_MIDDLEWARES = {
     # after decompression (590) on the way back from the downloader, before the spider sees the page
     "gdcac_crawler.middlewares.EncodingMiddleware": 560,
+    # Scrapy's retries, each after a pause (Retry-After, else exponential backoff)
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "gdcac_crawler.guard.BackoffRetryMiddleware": 550,
+    # redirects off the site or in a loop are refused (and recorded) before Scrapy follows them (600)
+    "gdcac_crawler.guard.RedirectGuardMiddleware": 610,
+    # block, challenge and junk answers, after the retries of transient errors
+    "gdcac_crawler.guard.GuardMiddleware": 540,
 }
+#: First pause before retrying a transient failure (5xx, 429, timeout, reset), doubling per try; a
+#: ``Retry-After`` header from the site takes its place.
+GDCAC_RETRY_BACKOFF = 2.0
+#: Longest pause before a retry, whatever Retry-After says.
+GDCAC_RETRY_MAX_BACKOFF = 60.0
+#: Recognise block and challenge pages (创宇盾 200 pages, 403 maintenance, 412 $_ts, 521 __jsl_clearance) and
+#: answers that are not pages (empty, binary, not HTML); they are recorded, never archived as articles.
+GDCAC_GUARD_ENABLED = True
+#: Tries after a block page before the page is recorded as blocked.
+GDCAC_BLOCK_RETRIES = 2
+#: Pause before the first try after a block page (doubling); these blocks clear after a minute or two.
+GDCAC_BLOCK_BACKOFF = 60.0
+#: Factor on the site's download delay per block page met (the crawl slows down), and its cap in seconds.
+GDCAC_BLOCK_SLOWDOWN = 2.0
+GDCAC_BLOCK_MAX_DELAY = 120.0
+#: Pages larger than this are refused (a 20 MB "page" is not an article); warn from DOWNLOAD_WARNSIZE.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 #: Check every page's declared charset (header, then meta tag) against its bytes and decode GBK / GB2312 /
 #: GB18030 pages with a wrong or missing charset correctly (no U+FFFD); the pages table records both.
 GDCAC_FIX_ENCODING = True

@@ -43,6 +43,7 @@ from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.encoding import declared_encoding
 from gdcac_crawler.extract.fallback import is_fallback
 from gdcac_crawler.extract.listing import extract_listing, extract_section
+from gdcac_crawler.guard import BlockedResponse, RefusedResponse
 from gdcac_crawler.items import ArticleCheck, ArticleItem, Fetch, ListingItem, PageFailure
 from gdcac_crawler.profiles import Profile, get_profile
 from gdcac_crawler.resume import RunJob, close_job, open_job
@@ -414,6 +415,14 @@ class PortalSpider(scrapy.Spider):
         kind = request.meta.get("gdcac_kind", "page")
         if kind in ("section", "listing"):
             self.incomplete_pages += 1  # a walk with a failed page is not complete
+        if failure.check(BlockedResponse, RefusedResponse):
+            response = failure.value.response
+            blocked = failure.check(BlockedResponse) is not None
+            reason = f"{failure.value.verdict.reason} ({kind} page)"
+            self._count(f"error/{'blocked' if blocked else 'refused'}")
+            yield PageFailure(site=self.profile.name, fetch=fetch_record(
+                response, self.run_id, "blocked" if blocked else "error", error=reason))
+            return
         if failure.check(HttpError):
             response = failure.value.response
             reason = f"HTTP {response.status} ({kind} page)"
