@@ -54,7 +54,7 @@ STATE2_MODIFIED = datetime(2025, 1, 6, 12, 0, tzinfo=BEIJING)
 NEW_ARTICLE_PUBLISHED = datetime(2025, 1, 6, 9, 30, tzinfo=BEIJING)
 BODY_EDIT_SENTENCE = "（2025年1月6日更新：本文相关条款的施行日期已作补充说明。）"
 TITLE_EDIT_SUFFIX = "（2025年修订）"
-NEW_SOURCES = ("广东省互联网信息办公室", "南方日报")
+NEW_SOURCES = ("南方日报", "人民网")
 NEW_ARTICLE_TITLE = "国家网信办有关负责人就《人工智能生成合成内容标识办法》施行情况答记者问"
 NEW_ARTICLE_SOURCE = "“网信广东”微信公众号"
 NEW_ARTICLE_HEADINGS = ("一、起草背景", "二、主要内容", "三、下一步工作")
