@@ -32,7 +32,7 @@ from pathlib import Path
 
 from gdcac_crawler.extract.article import clean_article, extract_article
 from gdcac_crawler.extract.dates import parse_date
-from gdcac_crawler.extract.encoding import response_from_bytes
+from gdcac_crawler.extract.encoding import choose_encoding, response_from_bytes
 from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import resolve_profile
 
@@ -65,7 +65,7 @@ def gne():
     extractor = GeneralNewsExtractor()
 
     def run(url: str, body: bytes) -> dict:
-        html = body.decode("utf-8")
+        html = body.decode(choose_encoding(body, "utf-8").used)  # the mirror's legacy pages are GBK
         out = extractor.extract(html)
         iso, _ = parse_date(out.get("publish_time") or "")
         return {"title": out.get("title"), "time": iso, "source": out.get("author") or None,
@@ -77,7 +77,7 @@ def trafilatura_():
     import trafilatura
 
     def run(url: str, body: bytes) -> dict:
-        html = body.decode("utf-8")
+        html = body.decode(choose_encoding(body, "utf-8").used)  # the mirror's legacy pages are GBK
         doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                           include_tables=True)
         doc = doc.as_dict() if hasattr(doc, "as_dict") else (doc or {})

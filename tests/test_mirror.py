@@ -321,8 +321,10 @@ def test_section_page_lists_the_columns_in_leftnav(mirror: MirrorProcess, manife
 
 def test_links_mix_absolute_and_root_relative() -> None:
     hrefs = []
+    encodings = {a["path"]: a["encoding"] for a in load_manifest()["articles"]}  # legacy pages are GBK
     for page in Path(SITE_DIR).rglob("*.html"):
-        hrefs += Selector(text=page.read_text(encoding="utf-8")).css("a::attr(href)").getall()
+        text = page.read_bytes().decode(encodings.get("/" + page.relative_to(SITE_DIR).as_posix(), "utf-8"))
+        hrefs += Selector(text=text).css("a::attr(href)").getall()
     absolute = sum(h.startswith(CANONICAL + "/") for h in hrefs)
     relative = sum(h.startswith("/") and not h.startswith("//") for h in hrefs)
     assert absolute > relative > 0
@@ -366,7 +368,7 @@ def test_every_article_page_matches_the_manifest(mirror: MirrorProcess, manifest
     for art in manifest["articles"]:
         status, headers, body = fetch(mirror, art["path"])
         assert status == 200, art["path"]
-        sel = Selector(text=body.decode("utf-8"))
+        sel = Selector(text=body.decode(art["encoding"]))
         meta = {m.attrib["name"]: m.attrib["content"] for m in sel.css("meta[name]")}
         for name in ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ColumnType", "ArticleTitle", "PubDate",
                      "ContentSource"):

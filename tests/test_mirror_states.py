@@ -17,14 +17,14 @@ import pytest
 from parsel import Selector
 
 from gdcac_crawler.mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
-from gdcac_crawler.mirror.build import build_site
+from gdcac_crawler.mirror.build import HEADERS_NAME, build_site
 from gdcac_crawler.mirror.content import generate_site
 from gdcac_crawler.mirror.states import (
     BODY_EDIT_SENTENCE, STATE2_DIR, STATE2_MANIFEST_NAME, StateUnavailable, derive_state2,
 )
 
 CANONICAL = "https://www.gdcac.gov.cn"
-HIDDEN = {"manifest.json", STATE2_MANIFEST_NAME, STATE2_DIR}
+HIDDEN = {"manifest.json", STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME}
 
 Fetched = tuple[int, dict[str, str], bytes]
 

@@ -5,7 +5,9 @@
 is the truth that tests compare the crawler against: every column, listing page, article (with the exact
 body paragraphs a correct extractor must produce) and off-site listing item.  Every build also writes the
 site's second state as an overlay (``_state2/`` and ``manifest_state2.json``, see
-:mod:`gdcac_crawler.mirror.states`); the state-1 files do not depend on it.
+:mod:`gdcac_crawler.mirror.states`); the state-1 files do not depend on it.  ``_headers.json`` holds the
+response headers of the files not served with their extension's default (the legacy-encoded pages of
+:mod:`gdcac_crawler.mirror.legacy`); the server reads it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from gdcac_crawler.mirror.content import (
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+HEADERS_NAME = "_headers.json"
+"""The sidecar of per-file response headers: ``{"/zcfg/…/post_N.html": {"Content-Type": "…"}}`` for the files
+that are not served with their extension's default (the legacy-encoded pages); never served itself."""
+DEFAULT_HTML_TYPE = "text/html; charset=utf-8"
 
 
 def http_date(dt: datetime) -> str:
@@ -111,6 +117,10 @@ def _article_entry(art: Article, listing: dict[str, Any]) -> dict[str, Any]:
         "headings": art.headings,
         "body_paragraphs": art.body_paragraphs,
         "last_modified": http_date(art.published),
+        "encoding": art.encoding,
+        "declared_header": art.charset_header,
+        "declared_meta": art.charset_meta.lower() if art.charset_meta else None,
+        "content_type": art.content_type,
     }
 
 
@@ -178,8 +188,16 @@ def manifest_of(site: Site) -> dict[str, Any]:
             "articles_by_column": {c.spec.code: len(c.articles) for c in site.columns},
             "articles_by_variant": dict(sorted(Counter(a.variant for a in articles).items())),
             "articles_by_layout": dict(sorted(Counter(a.layout for a in articles).items())),
+            "articles_by_encoding": dict(sorted(Counter(a.encoding for a in articles).items())),
         },
     }
+
+
+def file_headers(site: Site) -> dict[str, dict[str, str]]:
+    """The per-file response headers of ``site`` (what ``_headers.json`` holds): the ``Content-Type`` of
+    every article not in UTF-8 or not served as ``text/html; charset=utf-8``."""
+    return {a.path: {"Content-Type": a.content_type} for a in site.articles
+            if a.encoding != "utf-8" or a.content_type != DEFAULT_HTML_TYPE}
 
 
 # --- build ---------------------------------------------------------------------------------------------
@@ -199,12 +217,14 @@ def write_site(site: Site, out_dir: str | Path, *, states: bool = True) -> dict[
         for page in range(1, col.pages + 1):
             w.write(Column.page_path(col.spec.code, page), templates.listing_page(col, page, specs))
     for art in site.articles:
-        w.write(art.path, templates.article_page(art, specs))
+        w.write(art.path, templates.article_bytes(art, specs))
         for image in art.images:
             w.write(image.path, files.png(image.number))
         for att in art.attachments:
             if att.path:
                 w.write(att.path, files.attachment_bytes(att.ext, att.name, att.number))
+    (out / HEADERS_NAME).write_text(json.dumps(file_headers(site), ensure_ascii=False, sort_keys=True, indent=2)
+                                    + "\n", encoding="utf-8")
     manifest = manifest_of(site)
     text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     (out / MANIFEST_NAME).write_text(text, encoding="utf-8")
@@ -226,4 +246,4 @@ def build_site(out_dir: str | Path, *, scale: int | None = None, seed: int = 0) 
     return write_site(generate_site(scale, seed), out_dir)
 
 
-__all__ = ["build_site", "write_site", "manifest_of", "http_date", "MANIFEST_NAME"]
+__all__ = ["build_site", "write_site", "manifest_of", "file_headers", "http_date", "MANIFEST_NAME", "HEADERS_NAME"]

@@ -5,8 +5,10 @@ article uses); :mod:`gdcac_crawler.mirror.templates` decides *markup*; :mod:`gdc
 both to disk with the manifest.  Everything is drawn from one ``random.Random(seed)`` in a fixed order, so a
 build is the same bytes every time.
 
-The standard mirror (``scale=None``) holds the seed article (a real article, reproduced exactly) and 62 more
-generated articles in three columns; a benchmark mirror (``scale=N``) holds about N articles in six columns.
+The standard mirror (``scale=None``) holds the seed article (a real article, reproduced exactly), 62 more
+generated articles in three columns, and the three oldest articles of 法律法规 (``flfg``) written by hand in
+legacy Chinese encodings (:mod:`gdcac_crawler.mirror.legacy`); a benchmark mirror (``scale=N``) holds about N
+articles in six columns, all UTF-8.
 Site identifiers that the real site's pages would carry (ICP number, site ID code) are placeholders.
 """
 
@@ -229,6 +231,16 @@ class Article:
     is_seed: bool = False
     variant_index: int = 0
     """How many articles of the same variant came before this one (in generation order)."""
+    encoding: str = "utf-8"
+    """The codec of the page's bytes (``utf-8``; ``gbk`` or ``gb18030`` for the legacy pages, see
+    :mod:`gdcac_crawler.mirror.legacy`)."""
+    charset_header: str | None = "utf-8"
+    """The charset the HTTP ``Content-Type`` header declares (``None``: plain ``text/html``)."""
+    charset_meta: str | None = "UTF-8"
+    """The charset the page's meta tag declares, as written (``None``: no charset in the page)."""
+    meta_form: str = "charset"
+    """How the page writes it: ``charset`` (``<meta charset="…">``) or ``http-equiv``
+    (``<meta http-equiv="Content-Type" content="text/html; charset=…">``)."""
 
     @property
     def path(self) -> str:
@@ -241,6 +253,20 @@ class Article:
     @property
     def url(self) -> str:
         return BASE_URL + self.path
+
+    @property
+    def content_type(self) -> str:
+        """The ``Content-Type`` the server sends with the page."""
+        return f"text/html; charset={self.charset_header}" if self.charset_header else "text/html"
+
+    @property
+    def meta_charset_tag(self) -> str:
+        """The page's charset meta tag as raw HTML (empty when the page declares none)."""
+        if self.charset_meta is None:
+            return ""
+        if self.meta_form == "http-equiv":
+            return f'<meta http-equiv="Content-Type" content="text/html; charset={self.charset_meta}">'
+        return f'<meta charset="{self.charset_meta}">'
 
     @property
     def published_text(self) -> str:
@@ -624,5 +650,11 @@ class Generator:
 
 
 def generate_site(scale: int | None = None, seed: int = 0) -> Site:
-    """The whole site for ``scale`` (``None``: the standard mirror) and ``seed``."""
-    return Generator(scale, seed).site()
+    """The whole site for ``scale`` (``None``: the standard mirror, legacy-encoded pages included) and
+    ``seed``."""
+    site = Generator(scale, seed).site()
+    if scale is None:
+        from gdcac_crawler.mirror.legacy import add_legacy_articles  # it imports this module
+
+        add_legacy_articles(site)
+    return site

@@ -485,11 +485,22 @@ def not_found_fault(ctx: FaultContext) -> int:
     return send(ctx.request, not_found())
 
 
+def _page_codec(body: bytes) -> str:
+    """The codec of a mirror page's bytes: UTF-8, else GB18030 (the legacy pages are GBK or GB18030)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
 def _reencoded(ctx: FaultContext, content_type: str) -> int:
     response = ctx.normal()
     if not response.is_html:
         return send(ctx.request, response)
-    body = response.body.decode("utf-8").encode("gbk", "xmlcharrefreplace")
+    body = response.body
+    if _page_codec(body) == "utf-8":  # a legacy page is already GBK / GB18030: sent as it is
+        body = body.decode("utf-8").encode("gbk", "xmlcharrefreplace")
     return send(ctx.request, Response(200, body, content_type))
 
 
@@ -510,12 +521,14 @@ def malformed_html(ctx: FaultContext) -> int:
     response = ctx.normal()
     if not response.is_html:
         return send(ctx.request, response)
-    text = response.body.decode("utf-8")
+    codec = _page_codec(response.body)
+    text = response.body.decode(codec)
     for tag in ("</p>", "</li>", "</span>"):
         text = text.replace(tag, "")
     text = text.replace("<!--正文s-->", '<!--正文s-->\n<div class="clear"><font color="#333">', 1)
     text = text.rstrip("\n") + "\n</html>\n"
-    return send(ctx.request, Response(200, text.encode("utf-8"), HTML_UTF8))
+    # in the page's own encoding, with its own Content-Type (a legacy page stays legacy)
+    return send(ctx.request, Response(200, text.encode(codec), response.content_type or HTML_UTF8))
 
 
 class _GeneratedHTML:

@@ -4,8 +4,10 @@
 charset=utf-8``, other files by extension, a directory path with its ``index.html``; a strong ``ETag`` (the
 sha256 of the bytes) and a deterministic ``Last-Modified`` (an article's ``PubDate`` meta tag, else a fixed
 date), with 304 answers to ``If-None-Match`` / ``If-Modified-Since``; 404 with a small HTML page for anything
-else.  Paths are decoded and checked segment by segment and then resolved: nothing outside the root is ever
-served (nor the manifests, nor the state-2 overlay directory as such).
+else.  A file listed in the mirror's ``_headers.json`` (written by the build: the legacy-encoded pages, e.g.
+``text/html; charset=gb2312`` or a bare ``text/html``) is served with the headers listed there instead.
+Paths are decoded and checked segment by segment and then resolved: nothing outside the root is ever served
+(nor the manifests, nor ``_headers.json``, nor the state-2 overlay directory as such).
 
 The resource has a **state** (1: the site as built; 2: its second state, :mod:`gdcac_crawler.mirror.states`)
 and an optional **fault plan** (:mod:`gdcac_crawler.mirror.faults`), both switchable while it runs.  Control
@@ -39,7 +41,7 @@ from urllib.parse import unquote_to_bytes
 from twisted.web import resource, server
 
 from gdcac_crawler.mirror import faults
-from gdcac_crawler.mirror.build import MANIFEST_NAME, http_date
+from gdcac_crawler.mirror.build import HEADERS_NAME, MANIFEST_NAME, http_date
 from gdcac_crawler.mirror.content import BEIJING, FIXED_LAST_MODIFIED
 from gdcac_crawler.mirror.responses import (
     BAD_REQUEST_HTML, CONTENT_TYPES, DEFAULT_CONTENT_TYPE, HTML_UTF8, NOT_FOUND_HTML, Response, json_response,
@@ -48,12 +50,12 @@ from gdcac_crawler.mirror.responses import (
 from gdcac_crawler.mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
 
 CONTROL_PREFIX = "/__mirror__/"
-HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR})
+HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME})
 """Top-level names of a built mirror that are not part of the site."""
 _PUBDATE_RE = re.compile(rb'<meta name="PubDate" content="(\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?)"')
 
 __all__ = ["MirrorResource", "QuietSite", "serve", "BadPath", "Entry", "CONTENT_TYPES", "CONTROL_PREFIX",
-           "NOT_FOUND_HTML", "BAD_REQUEST_HTML"]
+           "NOT_FOUND_HTML", "BAD_REQUEST_HTML", "load_file_headers"]
 
 
 class BadPath(ValueError):
@@ -84,6 +86,15 @@ def last_modified_of(data: bytes, suffix: str) -> datetime:
     return FIXED_LAST_MODIFIED
 
 
+def load_file_headers(root: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
+    """The per-file response headers of the mirror in ``root`` (its ``_headers.json``; none if absent)."""
+    sidecar = Path(root) / HEADERS_NAME
+    if not sidecar.is_file():
+        return {}
+    data = json.loads(sidecar.read_text(encoding="utf-8"))
+    return {str(path): {str(k): str(v) for k, v in headers.items()} for path, headers in data.items()}
+
+
 def split_path(raw: bytes) -> list[str]:
     """The segments of a raw request path, percent-decoded; raises :class:`BadPath` for paths that cannot
     name a file and returns ``[".."]``-containing lists unchanged so the caller can refuse them."""
@@ -109,6 +120,8 @@ class MirrorResource(resource.Resource):
         if not self.root.is_dir():
             raise NotADirectoryError(str(self.root))
         self.overlay = StateOverlay.load(self.root)
+        self.file_headers = load_file_headers(self.root)
+        """Root-relative path -> response headers that replace the defaults (``Content-Type``) or add to them."""
         self.requests: Counter[str] = Counter()
         self.fault_counts: Counter[str] = Counter()
         self.fault_plan = fault_plan
@@ -131,9 +144,10 @@ class MirrorResource(resource.Resource):
 
     # -- resolving ----------------------------------------------------------------------------------
 
-    def resolve(self, raw_path: bytes) -> tuple[Path, str | None] | None:
+    def resolve(self, raw_path: bytes) -> tuple[Path, str | None, str] | None:
         """The file that ``raw_path`` names in the current state, with its ``Last-Modified`` override (an
-        HTTP date, for files the state changed), or ``None``.  Raises :class:`BadPath`."""
+        HTTP date, for files the state changed) and its root-relative site path (``/zcfg/index.html``), or
+        ``None``.  Raises :class:`BadPath`."""
         segments = split_path(raw_path)
         if any(seg in (".", "..") or seg.startswith(".") for seg in segments):
             return None
@@ -144,8 +158,9 @@ class MirrorResource(resource.Resource):
             segments = [*segments, "index.html"]
             candidate = candidate / "index.html"
         last_modified: str | None = None
+        site_path = "/" + "/".join(segments)
         if self.state == 2 and self.overlay is not None:
-            action, overlay_file, last_modified = self.overlay.lookup("/" + "/".join(segments))
+            action, overlay_file, last_modified = self.overlay.lookup(site_path)
             if action == "removed":
                 return None
             if overlay_file is not None:
@@ -156,7 +171,7 @@ class MirrorResource(resource.Resource):
             return None
         if real != self.root and self.root not in real.parents:
             return None
-        return (real, last_modified) if real.is_file() else None
+        return (real, last_modified, site_path) if real.is_file() else None
 
     def entry(self, path: Path) -> tuple[Entry, bytes]:
         """Read ``path`` and its metadata (sha256 and Last-Modified cached while the file is unchanged)."""
@@ -203,13 +218,19 @@ class MirrorResource(resource.Resource):
             return Response(400, BAD_REQUEST_HTML, HTML_UTF8)
         if found is None:
             return not_found()
-        target, override = found
+        target, override, site_path = found
         entry, data = self.entry(target)
         last_modified = parsedate_to_datetime(override) if override else entry.last_modified
         headers = {"ETag": entry.etag, "Last-Modified": http_date(last_modified)}
+        content_type = entry.content_type
+        for name, value in self.file_headers.get(site_path, {}).items():
+            if name.lower() == "content-type":
+                content_type = value
+            else:
+                headers[name] = value
         if self.not_modified(request, entry.etag, last_modified):
             return Response(304, headers=headers)
-        return Response(200, data, entry.content_type, headers)
+        return Response(200, data, content_type, headers)
 
     def render(self, request: server.Request) -> int:  # noqa: D102 (one handler for every method)
         path_key = (request.path or b"/").decode("utf-8", "replace")

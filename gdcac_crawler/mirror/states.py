@@ -183,7 +183,7 @@ def derive_state2(site: Site) -> tuple[Site, Changes]:
 # --- writing the overlay -------------------------------------------------------------------------------
 
 
-def _pages(site: Site) -> dict[str, str]:
+def _pages(site: Site) -> dict[str, bytes]:
     """Every page of ``site`` whose bytes can depend on the state: root, section and listing pages."""
     specs = [c.spec for c in site.columns]
     pages = {"/index.html": templates.root_page(site.columns),
@@ -191,7 +191,7 @@ def _pages(site: Site) -> dict[str, str]:
     for col in site.columns:
         for page in range(1, col.pages + 1):
             pages[Column.page_path(col.spec.code, page)] = templates.listing_page(col, page, specs)
-    return pages
+    return {path: text.encode("utf-8") for path, text in pages.items()}
 
 
 def _brief(art: Article) -> dict[str, Any]:
@@ -211,13 +211,12 @@ def write_state2(site: Site, out_dir: str | Path) -> dict[str, Any] | None:
     candidates = _pages(s2)
     articles_rendered = {a.path for a in (ch.body_edit, ch.title_edit, ch.source_edit, ch.added)}
     for art in (ch.body_edit, ch.title_edit, ch.source_edit, ch.added):
-        candidates[art.path] = templates.article_page(art, specs)
+        candidates[art.path] = templates.article_bytes(art, specs)  # in the article's own encoding
     modified = http_date(STATE2_MODIFIED)
     new_paths: list[str] = []
     changed_paths: list[str] = []
     files: dict[str, dict[str, str]] = {}
-    for path, text in sorted(candidates.items()):
-        data = text.encode("utf-8")
+    for path, data in sorted(candidates.items()):
         old = out / path.lstrip("/")
         if old.is_file():
             if old.read_bytes() == data:

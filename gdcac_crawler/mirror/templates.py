@@ -4,6 +4,8 @@ Pure functions from :mod:`gdcac_crawler.mirror.content` objects to ``str``.  Lin
 canonical host (``https://www.gdcac.gov.cn/...``, as the platform writes them) and about one in four
 root-relative; which one is decided by a checksum of the page and the target, so it is the same on every
 build.  Text is HTML-escaped with ``&``, ``<`` and ``>`` only, so that the seed's characters stay as they are.
+Every page is UTF-8 with ``<meta charset="UTF-8">`` except the legacy-encoded articles
+(:mod:`gdcac_crawler.mirror.legacy`), whose charset tag (or its absence) and bytes :func:`article_bytes` makes.
 """
 
 from __future__ import annotations
@@ -55,15 +57,19 @@ def _mobile_redirect(mobile_path: str) -> str:
             f'{target}"){{document.location.href="{target}"}}}})(window.navigator.userAgent);</script>')
 
 
-def head(title: str, metas: Sequence[tuple[str, str]], mobile_path: str) -> str:
-    """``<head>`` with the government meta tags, the title, and the phone redirect."""
+UTF8_META = '<meta charset="UTF-8">'
+
+
+def head(title: str, metas: Sequence[tuple[str, str]], mobile_path: str, charset_meta: str = UTF8_META) -> str:
+    """``<head>`` with the charset meta tag (``charset_meta``, raw HTML; empty: none), the government meta
+    tags, the title, and the phone redirect."""
     meta_html = "\n".join(f'    <meta name="{name}" content="{attr(value)}">' for name, value in metas)
+    charset_line = f"    {charset_meta}\n" if charset_meta else ""
     return f"""<!DOCTYPE html>
 <html>
 <head>
     <!-- <meta>标签 -->
-    <meta charset="UTF-8">
-    <meta http-equiv="X-UA-Compatible" content="IE=edge">
+{charset_line}    <meta http-equiv="X-UA-Compatible" content="IE=edge">
 {meta_html}
     <title>{esc(title)}</title>
     <link rel="stylesheet" href="/images/gdcac_common.css">
@@ -273,7 +279,8 @@ def article_page(art: Article, columns: Sequence[ColumnSpec]) -> str:
     """The whole HTML of an article page, in the article's layout."""
     ctx = art.path
     col = art.column
-    page = head(f"{SITE_NAME} - {art.title}", _article_metas(art), art.mobile_path) + site_header(ctx)
+    page = head(f"{SITE_NAME} - {art.title}", _article_metas(art), art.mobile_path, art.meta_charset_tag)
+    page += site_header(ctx)
     if art.layout == "seed":
         crumb = breadcrumb("position", "当前位置:", " &gt; ", col, ctx)
         page += f"""<div class="column-banner">
@@ -345,6 +352,12 @@ def article_page(art: Article, columns: Sequence[ColumnSpec]) -> str:
 <!--正文e-->
 """
     return page + footer(ctx)
+
+
+def article_bytes(art: Article, columns: Sequence[ColumnSpec]) -> bytes:
+    """The article page as the server sends it: :func:`article_page` encoded in the article's own encoding
+    (strictly: a character the encoding lacks is an error, never a character reference)."""
+    return article_page(art, columns).encode(art.encoding)
 
 
 # --- listings, section, root ---------------------------------------------------------------------------
