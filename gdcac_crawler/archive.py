@@ -1384,6 +1384,7 @@ class Archive:
         offset: int = 0,
         snippet_width: int = 80,
         mark: tuple[str, str] = ("[", "]"),
+        count: bool = True,
     ) -> dict[str, Any]:
         """Full-text search of titles and bodies (see :mod:`gdcac_crawler.search` for the query language).
 
@@ -1391,13 +1392,18 @@ class Archive:
         as ``LIKE``), ranked by bm25 (title matches weigh more).  Returns ``{"query", "terms", "total",
         "results"}``; each result has ``rank`` (1-based), ``score`` (higher is better), ``id``, ``url``,
         ``title``, ``published_at``, ``column``, ``source``, ``site`` and ``snippet`` (``mark`` around matches).
-        Raises :class:`~gdcac_crawler.search.QueryError` for a malformed query and ``ValueError`` for a bad date.
+        ``total`` is the number of matches (``None`` with ``count=False``, which saves a second pass over the
+        matches).  Raises :class:`~gdcac_crawler.search.QueryError` for a malformed query and ``ValueError`` for a
+        bad date.
         """
         self.flush()
         terms = parse_query(query) if isinstance(query, str) else list(query)
         filters = {"since": since, "until": until, "column": column, "source": source, "site": site}
         hits = self._search_hits(terms, filters, limit=limit, offset=offset)
-        total = self._search_count(terms, filters) if limit is not None else len(hits)
+        if limit is None or (offset == 0 and len(hits) < limit):
+            total: int | None = len(hits)  # all the matches are here
+        else:
+            total = self._search_count(terms, filters) if count else None
         rows = self._articles_by_id(
             [aid for aid, _ in hits], "a.id, a.url, a.title, a.published_at, a.column_name, a.source, a.site, a.body_text"
         )

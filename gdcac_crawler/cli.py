@@ -387,6 +387,8 @@ def stats(db: str, fmt: str, n_runs: int) -> None:
     elif not index["in_step"]:
         click.echo(f"search index: {index['documents']} documents for {index['articles']} articles — out of step: "
                    f"run `gdcac migrate --reindex --db {db}`")  # fmt: skip
+    else:
+        click.echo(f"search index: {index['documents']} documents, in step with the articles")
     click.echo("")
     click.echo(f"{pad('column', 12)} {'month':<8} {'articles':>8}")
     for row in data["by_column_month"]:

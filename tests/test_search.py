@@ -341,3 +341,26 @@ def test_date_bounds() -> None:
     for bad in ["2024-02-30", "yesterday", "2024/01/01", "24-01-01", ""]:
         with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
             _date_bound(bad, "since", end=False)
+
+
+def test_views_latest_articles_and_article_history(tmp_path) -> None:
+    path = tmp_path / "a.sqlite"
+    with Archive(path) as archive:
+        start(archive)
+        archive.add_article(article(1, "旧标题", "一二三", published="2024-05-06T15:08:00+08:00"))
+        archive.add_article(article(2, "另一篇", "正文"))
+        archive.add_article(article(1, "新标题", "一二三四五", at="2024-06-01T00:00:00Z", run_id="r2",
+                                    published="2024-05-06T15:08:00+08:00"))  # fmt: skip
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    latest = {r["id"]: dict(r) for r in conn.execute("SELECT * FROM latest_articles")}
+    one = latest[article_id(URL.format(1))]
+    assert len(latest) == 2 and one["title"] == "新标题" and one["version"] == 2
+    assert one["published_month"] == "2024-05" and one["body_chars"] == 5 and one["attachment_count"] == 0
+    history = [dict(r) for r in conn.execute(
+        "SELECT * FROM article_history WHERE article_id = ? ORDER BY version", [article_id(URL.format(1))])]  # fmt: skip
+    assert [(h["version"], h["is_current"], h["title"], h["title_changed"]) for h in history] == [
+        (1, 0, "旧标题", 0), (2, 1, "新标题", 1)]  # fmt: skip
+    assert history[0]["previous_hash"] is None and history[1]["previous_hash"] == history[0]["content_hash"]
+    assert history[0]["body_chars_change"] is None and history[1]["body_chars_change"] == 2
+    assert history[1]["run_id"] == "r2" and history[1]["captured_at"] == "2024-06-01T00:00:00Z"
