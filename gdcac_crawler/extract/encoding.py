@@ -176,8 +176,10 @@ def fix_response(response: Any) -> tuple[Any, EncodingChoice | None]:
     if not isinstance(response, TextResponse) or not response.body:
         return response, None
     choice = choose_encoding(response.body, header_charset(response.headers))
-    current = normalise_encoding(response.encoding)
-    if current != choice.used:
+    # Scrapy decodes with the header's charset, else the meta tag's; only when the page declares neither does
+    # it guess (charset_normalizer, costly). Re-make the response only when Scrapy's reading would differ.
+    scrapy_reads = normalise_encoding(choice.header) or normalise_encoding(choice.meta)
+    if scrapy_reads != choice.used:
         response = response.replace(encoding=choice.used)
     return response, choice
 
