@@ -43,6 +43,7 @@ def main(argv: list[str]) -> None:
         settings.set(key, value, priority="cmdline")
     if mode == "noop":
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+        settings.set("GDCAC_HEALTH_ENABLED", False, priority="cmdline")  # it archives nothing, by design
     spider = {"full": GdcacSpider, "noop": NoopSpider}[mode]
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
