@@ -19,6 +19,7 @@ from parsel import Selector
 
 from gdcac_crawler.extract import dates, fallback
 from gdcac_crawler.extract.text import (
+    indexed,
     RELATED_LABEL_RE,
     Block,
     clean_body_lines,
@@ -388,6 +389,11 @@ def extract_article(response: Any, profile: Profile, *, url: str | None = None) 
     ``None`` or empty.
     """
     root = root_of(response)
+    with indexed(root):
+        return _extract_article(root, response, profile, url)
+
+
+def _extract_article(root: etree._Element, response: Any, profile: Profile, url: str | None) -> dict[str, Any]:
     profile = profile.bound(url or getattr(response, "url", "") or "http://localhost/")
     page_url = url or profile.canonical(getattr(response, "url", profile.base_url + "/"))
     use_fallbacks = profile.fallbacks

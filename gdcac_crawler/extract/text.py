@@ -19,9 +19,14 @@ import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Iterable, Iterator
 
+import cssselect
+import cssselect.parser
 from cssselect import HTMLTranslator
 from lxml import etree
 from lxml import html as lxml_html
@@ -324,11 +329,114 @@ def _compiled(css: str) -> etree.XPath:
     return etree.XPath(_TRANSLATOR.css_to_xpath(css))
 
 
+@lru_cache(maxsize=512)
+def _simple_parts(css: str) -> tuple[tuple[str | None, str | None, tuple[str, ...]], ...] | None:
+    """``css`` as ``(tag, id, classes)`` per comma-separated part when every part is that simple (``h1.title``,
+    ``#content1``, ``div.a.b``), else ``None``: such selectors can be answered from an element index."""
+    try:
+        selectors = cssselect.parse(css)
+    except cssselect.SelectorError:
+        return None
+    parts = []
+    for selector in selectors:
+        if selector.pseudo_element:
+            return None
+        tree, id_, classes = selector.parsed_tree, None, []
+        while True:
+            if isinstance(tree, cssselect.parser.Class):
+                classes.append(tree.class_name)
+                tree = tree.selector
+            elif isinstance(tree, cssselect.parser.Hash) and id_ is None:
+                id_ = tree.id
+                tree = tree.selector
+            elif isinstance(tree, cssselect.parser.Element) and tree.namespace is None:
+                tag = None if tree.element in (None, "*") else tree.element.lower()
+                break
+            else:
+                return None
+        if tag is None and id_ is None and not classes:
+            return None
+        parts.append((tag, id_, tuple(classes)))
+    return tuple(parts)
+
+
+class _Index:
+    """Every element of one parsed page by id, class and tag, built in a single pass.
+
+    An XPath evaluation costs tens of microseconds whatever it finds; extraction asks a page a dozen
+    questions, most of them ``#id`` or ``tag.class``, which the index answers by lookup.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.order: dict[etree._Element, int] = {}
+        self.by_id: dict[str, list[etree._Element]] = {}
+        self.by_class: dict[str, list[etree._Element]] = {}
+        self.by_tag: dict[str, list[etree._Element]] = {}
+        for position, el in enumerate(root.iter(etree.Element)):
+            self.order[el] = position
+            self.by_tag.setdefault(el.tag, []).append(el)
+            ident = el.get("id")
+            if ident:
+                self.by_id.setdefault(ident, []).append(el)
+            classes = el.get("class")
+            if classes:
+                for token in set(classes.split()):
+                    self.by_class.setdefault(token, []).append(el)
+
+    def select(self, css: str) -> list[etree._Element] | None:
+        """The matches of a simple selector in document order; ``None`` when ``css`` is not simple."""
+        parts = _simple_parts(css)
+        if parts is None:
+            return None
+        found: list[etree._Element] = []
+        for tag, ident, classes in parts:
+            if ident is not None:
+                candidates = self.by_id.get(ident, [])
+            elif classes:
+                candidates = self.by_class.get(classes[0], [])
+            else:
+                candidates = self.by_tag.get(tag or "", [])
+            for el in candidates:
+                if tag is not None and el.tag != tag:
+                    continue
+                if ident is not None and el.get("id") != ident:
+                    continue
+                if classes and not set(classes) <= set((el.get("class") or "").split()):
+                    continue
+                found.append(el)
+        if len(parts) > 1:
+            found = sorted(set(found), key=self.order.__getitem__)
+        return found
+
+
+_INDEX: ContextVar[_Index | None] = ContextVar("gdcac_select_index", default=None)
+
+
+@contextmanager
+def indexed(root: etree._Element) -> Iterator[None]:
+    """Within the block, :func:`select` on ``root`` answers simple selectors from an index of the page.
+
+    The page must not change inside the block (the index would go stale); copies of its parts may.
+    """
+    token = _INDEX.set(_Index(root))
+    try:
+        yield
+    finally:
+        _INDEX.reset(token)
+
+
 def select(el: etree._Element, css: str) -> list[etree._Element]:
     """The elements under ``el`` (itself included) matching the CSS selector ``css`` (none for ``""``).
 
-    Selectors are compiled to XPath once and cached: extraction runs them on every page.
+    Selectors are compiled to XPath once and cached: extraction runs them on every page.  Inside
+    :func:`indexed`, simple selectors on the indexed page are answered from its index instead.
     """
     if not css:
         return []
+    index = _INDEX.get()
+    if index is not None and el is index.root:
+        found = index.select(css)
+        if found is not None:
+            return found
     return _compiled(css)(el)
