@@ -24,6 +24,9 @@ from gdcac_crawler.extract.encoding import fix_response, normalise_encoding
 
 logger = logging.getLogger(__name__)
 
+#: Request kinds (``meta["gdcac_kind"]``) whose answers are pages to decode.
+PAGE_KINDS = frozenset({"section", "listing", "article"})
+
 
 class EncodingMiddleware:
     """Re-decodes text responses whose declared charset does not fit their bytes."""
@@ -41,6 +44,8 @@ class EncodingMiddleware:
         self.crawler.stats.inc_value(f"gdcac/encoding/{key}")
 
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
+        if request.meta.get("gdcac_kind") not in PAGE_KINDS:
+            return response  # robots.txt, attachments: not pages to decode
         fixed, choice = fix_response(response)
         if choice is None:
             return response

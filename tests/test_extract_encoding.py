@@ -103,10 +103,13 @@ def test_middleware_fixes_the_response_and_counts() -> None:
     crawler = get_crawler(GdcacSpider, settings_dict={"GDCAC_FIX_ENCODING": True})
     middleware = EncodingMiddleware.from_crawler(crawler)
     body, meta = saved("article_gbk_header_says_utf8")
-    request = Request(meta["url"])
+    request = Request(meta["url"], meta={"gdcac_kind": "article"})
     response = HtmlResponse(url=meta["url"], body=body, headers=meta["headers"], request=request)
     fixed = middleware.process_response(request, response)
     assert fixed.encoding == "gb18030" and "勠力同心" in fixed.text
+    # answers that are not pages (robots.txt, attachments) pass untouched
+    other = Request(meta["url"])
+    assert middleware.process_response(other, response) is response
     stats = crawler.stats.get_stats()
     assert stats["gdcac/encoding/gb18030"] == 1 and stats["gdcac/encoding/overridden"] == 1
     record = fetch_record(fixed, "run-e", "article")
