@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from gdcac_crawler.cli import crawl_command, crawl_env
-from gdcac_crawler.mirror import MirrorProcess, load_manifest
+from gdcac_crawler.mirror import MirrorProcess
 from gdcac_crawler.mirror.build import build_site
 
 

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 import cssselect
 import cssselect.parser

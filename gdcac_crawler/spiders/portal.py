@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -50,7 +49,6 @@ from gdcac_crawler.resume import RunJob, close_job, open_job
 
 logger = logging.getLogger(__name__)
 
-_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
 
 MODES = ("incremental", "full")
 """The crawl modes (``-a mode=...``); the first is the default."""
