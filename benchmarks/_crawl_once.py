@@ -15,6 +15,7 @@ import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
+from gdcac_crawler.cli import MIRROR_SETTINGS
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 
 
@@ -31,9 +32,8 @@ def main(argv: list[str]) -> None:
     mode, base_url, db, out, *extra = argv
     settings = get_project_settings()
     settings.setdict({
+        **MIRROR_SETTINGS,  # the same lifting of politeness as `gdcac demo`, then more concurrency
         "GDCAC_ARCHIVE_PATH": db,
-        "AUTOTHROTTLE_ENABLED": False,
-        "DOWNLOAD_DELAY": 0,
         "CONCURRENT_REQUESTS": 16,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "LOG_LEVEL": "WARNING",

@@ -21,11 +21,9 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from gdcac_crawler.extract.encoding import fix_response, normalise_encoding
+from gdcac_crawler.guard import PAGE_KINDS
 
 logger = logging.getLogger(__name__)
-
-#: Request kinds (``meta["gdcac_kind"]``) whose answers are pages to decode.
-PAGE_KINDS = frozenset({"section", "listing", "article"})
 
 
 class EncodingMiddleware:

@@ -305,16 +305,8 @@ def drop_html_blocks(body_html: str, dropped: set[str]) -> str:
             continue
         if el.find(".//img") is not None:
             continue
-        if normalise_space(decode_entities(el.text_content())) in dropped:
-            parent = el.getparent()
-            if parent is not None:
-                if el.tail:
-                    prev = el.getprevious()
-                    if prev is not None:
-                        prev.tail = (prev.tail or "") + el.tail
-                    else:
-                        parent.text = (parent.text or "") + el.tail
-                parent.remove(el)
+        if el.getparent() is not None and normalise_space(decode_entities(el.text_content())) in dropped:
+            el.drop_tree()  # keeps its tail text
     inner = (fragment.text or "") + "".join(
         lxml_html.tostring(child, encoding="unicode") for child in fragment
     )
