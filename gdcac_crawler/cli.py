@@ -65,6 +65,14 @@ def crawl_env() -> dict[str, str]:
     return {**os.environ, "SCRAPY_SETTINGS_MODULE": "gdcac_crawler.settings"}
 
 
+def run_crawl(base_url: str, db: str | os.PathLike, *, capture: bool = True, timeout: float | None = None,
+              **command: Any) -> subprocess.CompletedProcess:
+    """Run :func:`crawl_command` to the end in a subprocess (its output captured as text unless ``capture``
+    is false); the result carries the exit status.  ``command`` takes ``spider``, ``settings``, ``extra``."""
+    return subprocess.run(crawl_command(base_url, db, **command), env=crawl_env(), capture_output=capture,
+                          text=True, timeout=timeout)
+
+
 def pad(text: str, width: int) -> str:
     """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
     used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -115,9 +123,8 @@ def demo(db: str) -> None:
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     with MirrorProcess() as mirror:
         click.echo(f"mirror serving at {mirror.base_url}")
-        cmd = crawl_command(mirror.base_url, db, settings={"LOG_LEVEL": "WARNING"})
         click.echo("$ scrapy crawl gdcac -a base_url=%s -s GDCAC_ARCHIVE_PATH=%s ..." % (mirror.base_url, db))
-        result = subprocess.run(cmd, env=crawl_env())
+        result = run_crawl(mirror.base_url, db, capture=False, settings={"LOG_LEVEL": "WARNING"})
     click.echo("mirror stopped")
     if result.returncode != 0:
         raise click.ClickException(f"scrapy crawl exited with status {result.returncode}")

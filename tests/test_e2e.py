@@ -17,16 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.mirror import SITE_DIR, load_manifest
 
 SEED = (SITE_DIR.parent / "corpus" / "seed_article.txt").read_text(encoding="utf-8")
 
 
 def crawl(mirror, db: Path, run_id: str) -> subprocess.CompletedProcess:
-    cmd = crawl_command(mirror.base_url, db, extra=("-a", f"run_id={run_id}", "-a", "mode=full",
-                                                    "-s", "LOG_LEVEL=WARNING"))
-    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=180)
+    result = run_crawl(mirror.base_url, db, extra=("-a", f"run_id={run_id}", "-a", "mode=full",
+                                                  "-s", "LOG_LEVEL=WARNING"), timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import zlib
 from urllib.parse import urlsplit
 
 import pytest
 
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.extract.encoding import normalise_encoding
 from gdcac_crawler.mirror import SITE_DIR, load_manifest
 
@@ -24,9 +23,8 @@ RUN = "run-legacy"
 @pytest.fixture(scope="module")
 def archive(mirror, tmp_path_factory):
     db = tmp_path_factory.mktemp("legacy") / "archive.sqlite"
-    cmd = crawl_command(mirror.base_url, db, extra=("-a", f"run_id={RUN}", "-a", "mode=full",
-                                                    "-s", "LOG_LEVEL=WARNING"))
-    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=240)
+    result = run_crawl(mirror.base_url, db, extra=("-a", f"run_id={RUN}", "-a", "mode=full",
+                                                  "-s", "LOG_LEVEL=WARNING"), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.mirror import SITE_DIR, load_manifest
 
 SEED = "/zcfg/zcjd/content/post_2107282.html"  # holds 勠, a GBK character outside GB2312
@@ -23,8 +23,7 @@ LENIENT = ("-s", "LOG_LEVEL=WARNING", "-s", "GDCAC_HEALTH_MAX_FALLBACK_RATE=1.0"
 
 
 def crawl(mirror, db: Path, *extra: str, spider: str = "gdcac") -> subprocess.CompletedProcess:
-    cmd = crawl_command(mirror.base_url, db, spider=spider, extra=(*LENIENT, *extra))
-    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=240)
+    result = run_crawl(mirror.base_url, db, spider=spider, extra=(*LENIENT, *extra), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.guard import retry_after_seconds
 from gdcac_crawler.health import EXIT_UNHEALTHY
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
@@ -76,8 +76,7 @@ def crawl(tmp_path_factory) -> Iterator[tuple[sqlite3.Connection, subprocess.Com
     db = tmp_path_factory.mktemp("faults") / "archive.sqlite"
     with MirrorProcess(SITE_DIR) as mirror:
         mirror.set_faults([{**rule, "path": article["path"]} for article, rule in PLAN], seed=7)
-        cmd = crawl_command(mirror.base_url, db, settings=SETTINGS, extra=("-a", "mode=full"))
-        result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=300)
+        result = run_crawl(mirror.base_url, db, settings=SETTINGS, extra=("-a", "mode=full"), timeout=300)
         injected = mirror.stats().get("faults", {})
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.health import (
     EXIT_INCOMPLETE, EXIT_OK, EXIT_UNHEALTHY, HealthPolicy, assess, exit_status,
 )
@@ -49,8 +49,7 @@ def crawl(mirror: MirrorProcess, db: Path, *settings: str) -> subprocess.Complet
              "-s", "GDCAC_BLOCK_MAX_DELAY=0"]
     for setting in settings:
         extra += ["-s", setting]
-    cmd = crawl_command(mirror.base_url, db, extra=tuple(extra))
-    return subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=180)
+    return run_crawl(mirror.base_url, db, extra=tuple(extra), timeout=180)
 
 
 def reason(result: subprocess.CompletedProcess) -> str:
@@ -132,8 +131,7 @@ def test_a_run_that_did_not_finish(hmirror, tmp_path) -> None:
 
 
 def test_bad_spider_argument_is_scrapys_exit_1(hmirror, tmp_path) -> None:
-    cmd = crawl_command(hmirror.base_url, tmp_path / "a.sqlite", extra=("-a", "mode=sometimes"))
-    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=120)
+    result = run_crawl(hmirror.base_url, tmp_path / "a.sqlite", extra=("-a", "mode=sometimes"), timeout=120)
     assert result.returncode == 1 and "mode must be one of incremental, full" in result.stderr
 
 

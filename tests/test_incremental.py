@@ -24,7 +24,7 @@ from scrapy.utils.request import request_from_dict
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.archive import Archive, article_id
-from gdcac_crawler.cli import crawl_command, crawl_env, main
+from gdcac_crawler.cli import main, run_crawl
 from gdcac_crawler.items import ArticleCheck, ArticleItem, Fetch, ListingEntry, ListingItem
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
 from gdcac_crawler.spiders.gdcac import GdcacSpider
@@ -41,8 +41,7 @@ def crawl(mirror: MirrorProcess, db: Path, run_id: str, *, mode: str | None = No
     extra = ["-a", f"run_id={run_id}", "-s", "LOG_LEVEL=WARNING"]
     if mode:
         extra += ["-a", f"mode={mode}"]
-    cmd = crawl_command(mirror.base_url, db, settings=settings, extra=tuple(extra))
-    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=180)
+    result = run_crawl(mirror.base_url, db, settings=settings, extra=tuple(extra), timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import subprocess
 
 import pytest
 
 from gdcac_crawler.archive import Archive
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess
 from gdcac_crawler.search import QueryError
 
@@ -27,9 +26,8 @@ def robots_mirror(tmp_path_factory):
 def test_robots_disallowed_column_is_recorded_and_never_fetched(robots_mirror, tmp_path) -> None:
     db = tmp_path / "a.sqlite"
     robots_mirror.reset_stats()
-    cmd = crawl_command(robots_mirror.base_url, db, settings={"LOG_LEVEL": "INFO", "GDCAC_HEALTH_MAX_ERRORS": "100"},
-                        extra=("-a", "mode=full", "-s", "GDCAC_API_PASSWORD=sekrit-123"))
-    result = subprocess.run(cmd, env=crawl_env(), capture_output=True, text=True, timeout=180)
+    result = run_crawl(robots_mirror.base_url, db, settings={"LOG_LEVEL": "INFO", "GDCAC_HEALTH_MAX_ERRORS": "100"},
+                       extra=("-a", "mode=full", "-s", "GDCAC_API_PASSWORD=sekrit-123"), timeout=180)
     fetched = robots_mirror.stats()["by_path"]
     assert not any(path.startswith("/zcfg/flfg/") for path in fetched)
     conn = sqlite3.connect(db)
