@@ -8,7 +8,10 @@ Builds an archive of ``--articles`` articles (default 100,000) through the archi
   ``--repeat`` times (warm page cache);
 * the ``LIKE '%q%'`` scan of title and body (``Archive.like_search_ids``) for ``--like`` queries of each kind;
 * how many articles each kind of query matches (smallest, median, largest), and that search and LIKE agree;
-* the index's size against the text's (UTF-8 bytes of titles and bodies).
+* the index's size against the text's (UTF-8 bytes of titles and bodies), the postings of the common tokens
+  included, and the time ``Archive.optimize_search`` takes to make them after the build;
+* what archiving a new article costs once the archive is this large (``--write`` more articles, through the
+  same write path, with the postings kept in step), and the part of it the postings take (cProfile).
 
 The text: words from the mirror corpus's real sentences (gdcac_crawler/mirror/corpus), cut into 2–4 character
 words, plus generated rare words (mostly from the corpus's characters, some from the whole CJK block), about
@@ -17,7 +20,7 @@ hundred words it repeats), sentences and paragraphs with Chinese punctuation, an
 (2023年, 第12条, APP, 5G).  Bodies are 200–8,000 characters (log-normal, median about 1,300).  It measures and
 asserts nothing.
 
-    python benchmarks/search_latency.py [--articles 100000] [--db PATH] [--repeat 5] [--like 5]
+    python benchmarks/search_latency.py [--articles 100000] [--db PATH] [--repeat 5] [--like 5] [--write 2000]
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from pathlib import Path
 
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.items import ArticleItem, Fetch
+from gdcac_crawler.ranking import rank_tokens
+from gdcac_crawler.search import parse_query
 
 CORPUS = Path(__file__).resolve().parents[1] / "gdcac_crawler" / "mirror" / "corpus"
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -129,30 +134,62 @@ def make_text(rng: random.Random, vocab: Vocabulary, topic: list[str], chars: in
     return "".join(out) + "。"
 
 
+def add_articles(archive: Archive, rng: random.Random, vocab: Vocabulary, topics: list[list[str]],
+                 numbers: range) -> None:  # fmt: skip
+    for i in numbers:
+        topic = topics[rng.randrange(len(topics))]
+        body_chars = int(min(8000, max(200, rng.lognormvariate(7.17, 0.6))))
+        title = make_text(rng, vocab, topic, rng.randint(8, 28)).rstrip("。").replace("\n", "")
+        url = f"https://www.gdcac.gov.cn/zcfg/zcjd/content/post_{3_000_000 + i}.html"
+        day = datetime(2015, 1, 1, tzinfo=timezone.utc).timestamp() + rng.randrange(11 * 365) * 86400
+        published = datetime.fromtimestamp(day, timezone.utc).strftime("%Y-%m-%dT10:00:00+08:00")
+        fetch = Fetch(run_id="bench", url=url, final_url=url, status=200, fetched_at="2026-01-01T00:00:00Z",
+                      kind="article")  # fmt: skip
+        archive.add_article(ArticleItem(
+            url=url, site="gdcac", fetch=fetch, title=title, body_text=make_text(rng, vocab, topic, body_chars),
+            published_at=published, source=rng.choice(SOURCES), column=rng.choice(COLUMNS),
+        ))  # fmt: skip
+
+
+def topics_of(rng: random.Random, vocab: Vocabulary) -> list[list[str]]:
+    return [vocab.draw(rng, 300) + rng.sample(vocab.words[300:20_000], 60) for _ in range(400)]
+
+
 def build(path: Path, n: int, seed: int) -> tuple[float, Vocabulary]:
     rng = random.Random(seed)
     vocab = Vocabulary(rng)
-    topics = [vocab.draw(rng, 300) + rng.sample(vocab.words[300:20_000], 60) for _ in range(400)]
+    topics = topics_of(rng, vocab)
     started = time.perf_counter()
     with Archive(path, batch_size=500) as archive:
         archive.start_run("bench", spider="gdcac", site="gdcac", mode="full", started_at="2026-01-01T00:00:00Z",
                           settings={}, crawler_version="bench")  # fmt: skip
-        for i in range(n):
-            topic = topics[rng.randrange(len(topics))]
-            body_chars = int(min(8000, max(200, rng.lognormvariate(7.17, 0.6))))
-            title = make_text(rng, vocab, topic, rng.randint(8, 28)).rstrip("。").replace("\n", "")
-            url = f"https://www.gdcac.gov.cn/zcfg/zcjd/content/post_{3_000_000 + i}.html"
-            day = datetime(2015, 1, 1, tzinfo=timezone.utc).timestamp() + rng.randrange(11 * 365) * 86400
-            published = datetime.fromtimestamp(day, timezone.utc).strftime("%Y-%m-%dT10:00:00+08:00")
-            fetch = Fetch(run_id="bench", url=url, final_url=url, status=200, fetched_at="2026-01-01T00:00:00Z",
-                          kind="article")  # fmt: skip
-            archive.add_article(ArticleItem(
-                url=url, site="gdcac", fetch=fetch, title=title, body_text=make_text(rng, vocab, topic, body_chars),
-                published_at=published, source=rng.choice(SOURCES), column=rng.choice(COLUMNS),
-            ))  # fmt: skip
-            if (i + 1) % 10_000 == 0:
-                print(f"  {i + 1:,} articles, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        for start in range(0, n, 10_000):
+            add_articles(archive, rng, vocab, topics, range(start, min(n, start + 10_000)))
+            print(f"  {min(n, start + 10_000):,} articles, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return time.perf_counter() - started, vocab
+
+
+def write_cost(path: Path, vocab: Vocabulary, count: int, seed: int) -> dict[str, float]:
+    """Archive ``count`` more articles (batches of 200) into the built archive: ms per article in all, and the
+    part spent keeping the postings in step."""
+    import cProfile
+    import pstats
+
+    rng = random.Random(seed + 2)
+    topics = topics_of(rng, vocab)
+    profile = cProfile.Profile()
+    with Archive(path, batch_size=200) as archive:
+        first = archive.article_count()
+        started = time.perf_counter()
+        profile.enable()
+        add_articles(archive, rng, vocab, topics, range(first + 1_000_000, first + 1_000_000 + count))
+        archive.flush()
+        profile.disable()
+        elapsed = time.perf_counter() - started
+    stats = pstats.Stats(profile)
+    postings = sum(v[3] for k, v in stats.stats.items() if k[2] == "_postings_append")  # cumulative time
+    return {"per_article_ms": 1000 * elapsed / count, "postings_ms": 1000 * postings / count,
+            "profiled": True}  # fmt: skip
 
 
 def pick_queries(archive: Archive, vocab: Vocabulary, rng: random.Random, per_kind: int = 20) -> dict[str, list[str]]:
@@ -205,6 +242,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="archive to build (or reuse, if it exists); default: a temp file")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each query (after one warm-up)")
     parser.add_argument("--like", type=int, default=5, help="queries of each kind also timed with the LIKE scan")
+    parser.add_argument("--write", type=int, default=2000, help="articles archived afterwards to time a write")
     parser.add_argument("--seed", type=int, default=20261129)
     args = parser.parse_args()
 
@@ -218,6 +256,10 @@ def main() -> None:
         build_time, vocab = build(args.db, args.articles, args.seed)
     else:
         vocab = Vocabulary(random.Random(args.seed))
+    optimized = None
+    with Archive(args.db) as archive:  # the postings of the common tokens (a crawl's end makes them too)
+        if archive.db.execute("SELECT count(*) FROM search_tokens").fetchone()[0] == 0:
+            optimized = archive.optimize_search()
     rng = random.Random(args.seed + 1)
     archive = Archive(args.db, readonly=True)
     n_articles = archive.article_count()
@@ -232,6 +274,9 @@ def main() -> None:
         matches: list[int] = []
         like_times: list[float] = []
         agree = True
+        same_top = True
+        promoted = archive._promoted_tokens()
+        from_postings = sum(all(t in promoted for t, _ in rank_tokens(parse_query(q))) for q in qs)
         for i, q in enumerate(qs):
             found = archive.search(q, limit=20)  # warm-up
             matches.append(found["total"])
@@ -244,34 +289,52 @@ def main() -> None:
                 t0 = time.perf_counter()
                 archive.search(q, limit=20)
                 counted.append((time.perf_counter() - t0) * 1000)
-            if i % max(1, len(qs) // args.like) == 0:
+            # the top 20 from the postings (where used) against FTS5's own bm25 of the same tokens
+            terms = found["terms"]
+            fts5 = archive._search_hits(terms, {}, limit=20, use_postings=False)[0]
+            best = archive._search_hits(terms, {}, limit=20)[0]
+            same_top &= len(best) == len(fts5) and all(
+                abs(a[1] - b[1]) <= 1e-9 * max(1.0, abs(b[1])) for a, b in zip(best, fts5)
+            )
+            if args.like and i % max(1, len(qs) // args.like) == 0:
                 t0 = time.perf_counter()
                 like = archive.like_search_ids(q)
                 like_times.append((time.perf_counter() - t0) * 1000)
                 agree &= like == set(archive.search_ids(q))
-        rows.append((kind, len(qs), min(matches), int(statistics.median(matches)), max(matches), pct(times, 50),
+        rows.append((kind, f"{len(qs)} ({from_postings})", min(matches), int(statistics.median(matches)), max(matches), pct(times, 50),
                      pct(times, 95), max(times), pct(counted, 95), pct(small, 95) if small else float("nan"),
-                     pct(like_times, 50), pct(like_times, 95), agree))  # fmt: skip
+                     pct(like_times, 50) if like_times else float("nan"),
+                     pct(like_times, 95) if like_times else float("nan"), agree, same_top))  # fmt: skip
         print(f"  {kind}: {qs}", file=sys.stderr)
         print(f"    matches {matches}", file=sys.stderr)
 
-    print(f"\n{n_articles:,} articles; text {storage['text_bytes'] / 2**20:,.0f} MiB (UTF-8 titles and bodies); "
-          f"search index {storage['index_bytes'] / 2**20:,.0f} MiB ({storage['index_bytes'] / storage['text_bytes']:.2f}× "
-          f"the text); articles table {storage['articles_bytes'] / 2**20:,.0f} MiB; "
+    text, fts, post = storage["text_bytes"], storage["index_bytes"], storage["postings_bytes"]
+    print(f"\n{n_articles:,} articles; text {text / 2**20:,.0f} MiB (UTF-8 titles and bodies); "
+          f"search index {(fts + post) / 2**20:,.0f} MiB ({(fts + post) / text:.2f}× the text: FTS5 "
+          f"{fts / 2**20:,.0f} MiB, postings {post / 2**20:,.0f} MiB of {storage['postings_tokens']:,} tokens); "
+          f"articles table {storage['articles_bytes'] / 2**20:,.0f} MiB; "
           f"file {os.path.getsize(args.db) / 2**20:,.0f} MiB")  # fmt: skip
+    if optimized is not None:
+        print(f"postings made after the build (Archive.optimize_search): {optimized['promoted']:,} tokens in at "
+              f"least {optimized['promote_df']:,} articles, {optimized['seconds']:.0f} s")  # fmt: skip
     if build_time is not None:
         print(f"build through Archive.add_article (index maintained in each flush): {build_time:.0f} s "
               f"({args.articles / build_time:,.0f} articles/s)")  # fmt: skip
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"SQLite {__import__('sqlite3').sqlite_version}; {datetime.now(timezone.utc):%Y-%m-%d}")  # fmt: skip
-    print("\n| query | queries | matches (min / median / max) | top 20 p50 | top 20 p95 | top 20 max "
+    print("\n| query | queries (ranked from postings) | matches (min / median / max) | top 20 p50 | top 20 p95 | top 20 max "
           "| p95 with the total count | p95 of queries ≤ 10,000 matches | LIKE scan p50 | LIKE scan p95 "
-          "| same set as LIKE |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for kind, nq, lo, med, hi, p50, p95, mx, c95, s95, l50, l95, agree in rows:
+          "| same set as LIKE | top 20 scores = FTS5 bm25 |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for kind, nq, lo, med, hi, p50, p95, mx, c95, s95, l50, l95, agree, same in rows:
         print(f"| {kind} | {nq} | {lo:,} / {med:,} / {hi:,} | {p50:.1f} ms | {p95:.1f} ms | {mx:.1f} ms "
-              f"| {c95:.1f} ms | {s95:.1f} ms | {l50:,.0f} ms | {l95:,.0f} ms | {'yes' if agree else 'NO'} |")  # fmt: skip
+              f"| {c95:.1f} ms | {s95:.1f} ms | {l50:,.0f} ms | {l95:,.0f} ms | {'yes' if agree else 'NO'} "
+              f"| {'yes' if same else 'NO'} |")  # fmt: skip
     archive.close()
+    if args.write:
+        cost = write_cost(args.db, vocab, args.write, args.seed)
+        print(f"archiving {args.write:,} more articles (batches of 200): {cost['per_article_ms']:.2f} ms per article, "
+              f"of which {cost['postings_ms']:.2f} ms keep the postings in step (cProfile, so both a little high)")
     if tmp is not None:
         tmp.cleanup()
 

@@ -20,16 +20,27 @@ import os
 import re
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from . import ranking
 from .items import ArticleItem, Fetch, ListingItem, PageFailure
-from .search import fts_expression, index_streams, like_pattern, parse_query, snippet
+from .search import (
+    contains,
+    fts_expression,
+    index_streams,
+    like_pattern,
+    needs_phrase,
+    parse_query,
+    rank_expression,
+    snippet,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -309,10 +320,13 @@ def _search_docs(db: sqlite_utils.Database, ids: list[str], *, create: bool) -> 
     return docs
 
 
-def _search_update(db: sqlite_utils.Database, changes: Iterable[tuple[str, Any, Any]]) -> int:
+def _search_update(
+    db: sqlite_utils.Database, changes: Iterable[tuple[str, Any, Any]], promoted: frozenset[str] = frozenset()
+) -> int:
     """Apply ``(article id, old (title, body) or None, new (title, body))`` changes to ``articles_fts``: the old
     tokens are deleted (a contentless FTS5 table needs them back exactly), the new inserted.  Every article has
-    exactly one document in the index, even an empty one.  Returns how many documents were written."""
+    exactly one document in the index, even an empty one.  With ``promoted`` tokens (see
+    :func:`_postings_append`), their postings follow.  Returns how many documents were written."""
     changes = list(changes)
     docs = _search_docs(db, [aid for aid, _, _ in changes], create=True)
     deletes, inserts = [], []
@@ -328,7 +342,75 @@ def _search_update(db: sqlite_utils.Database, changes: Iterable[tuple[str, Any, 
         conn.executemany(_SEARCH_DELETE, deletes)
     if inserts:
         conn.executemany(_SEARCH_INSERT, inserts)
+    if promoted:
+        _postings_append(db, [(docs[aid], new) for aid, _, new in changes], promoted)
     return len(inserts)
+
+
+# --- Postings of the common tokens, for ranking their matches without FTS5 (m040) --------------------------
+#
+# search_postings holds, for each *promoted* token (one in at least PROMOTE_DF articles when the index was last
+# optimised; listed in search_tokens), the articles containing it and its weighted count in each, and under
+# the token '' every article's length in index tokens.  Rows are segments: each flush that re-indexes articles
+# writes one segment (the same number for every token), and an article's live entries are those of the last
+# segment that holds its length -- an article indexed again leaves stale entries behind in older segments.
+# Archive.optimize_search merges each token's segments into one (and promotes tokens that became common).
+
+PROMOTE_DF = 5_000
+"""Tokens in at least this many articles get postings (FTS5 scores fewer matches than this in about 10 ms)."""
+_LENGTHS = ""
+"""The pseudo-token whose postings are the articles' lengths ``D``."""
+
+
+def _search_meta(db: sqlite_utils.Database, key: str, default: Any = None) -> Any:
+    row = db.execute("SELECT value FROM search_meta WHERE key = ?", [key]).fetchone()
+    return default if row is None else row[0]
+
+
+def _set_search_meta(db: sqlite_utils.Database, **values: Any) -> None:
+    db.conn.executemany(
+        "INSERT INTO search_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        list(values.items()),
+    )
+
+
+def _postings_write(db: sqlite_utils.Database, segment: int, postings: dict[str, tuple[list[int], list[int]]]) -> None:
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO search_postings (token, segment, docs, counts) VALUES (?, ?, ?, ?)",
+        [(token, segment, ranking.pack(d, delta=True), ranking.pack(c)) for token, (d, c) in postings.items() if len(d)],
+    )
+
+
+def _postings_collect(
+    docs: Iterable[tuple[int, tuple[Any, Any]]], promoted: frozenset[str] | set[str], with_lengths: bool = True
+) -> dict[str, tuple[list[int], list[int]]]:
+    """``{token: (article numbers, weighted counts)}`` of ``(doc, (title, body))`` (sorted by doc), the lengths
+    under :data:`_LENGTHS` with ``with_lengths``."""
+    out: dict[str, tuple[list[int], list[int]]] = {}
+    if with_lengths:
+        out[_LENGTHS] = ([], [])
+    for doc, (title, body) in sorted(docs, key=lambda pair: pair[0]):
+        if with_lengths:
+            out[_LENGTHS][0].append(doc)
+            out[_LENGTHS][1].append(ranking.doc_length(title, body))
+        for token, n in ranking.token_counts(title, body, promoted).items():
+            entry = out.get(token)
+            if entry is None:
+                entry = out[token] = ([], [])
+            entry[0].append(doc)
+            entry[1].append(n)
+    return out
+
+
+def _postings_append(
+    db: sqlite_utils.Database, docs: list[tuple[int, tuple[Any, Any]]], promoted: frozenset[str]
+) -> None:
+    """Write one new segment with the lengths and promoted tokens' counts of the (re)indexed ``docs``."""
+    latest = {}
+    for doc, text in docs:
+        latest[doc] = text  # the last change of an article in this batch is its text
+    row = db.execute("SELECT coalesce(max(segment), 0) + 1 FROM search_postings WHERE token = ?", [_LENGTHS])
+    _postings_write(db, row.fetchone()[0], _postings_collect(latest.items(), promoted))
 
 
 def _search_fill(db: sqlite_utils.Database) -> int:
@@ -495,6 +577,19 @@ def m031_attachment_files(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
     db["attachment_files"].create_index(["sha256"], if_not_exists=True)
+
+
+@migrations()
+def m040_search_postings(db: sqlite_utils.Database) -> None:
+    """Postings of the common tokens (``search_postings``, ``search_tokens``, ``search_meta``): how the search
+    ranks queries that match tens of thousands of articles (:mod:`gdcac_crawler.ranking`).  Empty until the
+    archive holds enough articles for a token to reach ``PROMOTE_DF``."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS search_postings (token TEXT NOT NULL, segment INTEGER NOT NULL, "
+        "docs BLOB NOT NULL, counts BLOB NOT NULL, PRIMARY KEY (token, segment)) WITHOUT ROWID"
+    )
+    db.execute("CREATE TABLE IF NOT EXISTS search_tokens (token TEXT PRIMARY KEY, df INTEGER NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value)")
 
 
 _ATTACHMENT_FILE_COLUMNS = (
@@ -1276,7 +1371,166 @@ class Archive:
             elif old[row["id"]] != new:
                 changes.append((row["id"], old[row["id"]], new))
         if changes:
-            _search_update(self.db, changes)
+            _search_update(self.db, changes, self._promoted_tokens())
+
+    def _promoted_tokens(self) -> frozenset[str]:
+        """The tokens that have postings (read again whenever another connection has optimised the index)."""
+        generation = _search_meta(self.db, "generation", 0)
+        cached = getattr(self, "_promoted", None)
+        if cached is None or cached[0] != generation:
+            tokens = frozenset(t for (t,) in self.db.execute("SELECT token FROM search_tokens"))
+            self._promoted = cached = (generation, tokens)
+        return cached[1]
+
+    def optimize_search(self, min_df: int | None = None) -> dict[str, Any]:
+        """Promote the tokens now in at least ``min_df`` articles (default: the archive's last value, else
+        :data:`PROMOTE_DF`) to postings, and merge every token's postings into one segment.
+
+        Promoting reads every article once (about half a minute per 100,000); merging reads and writes the
+        postings.  The crawl calls it at the end of a run when the archive has grown by a tenth since the last
+        time (:meth:`maybe_optimize_search`); ``gdcac migrate --optimize`` calls it by hand.  Returns what it did.
+        """
+        self._check_writable()
+        self.flush()
+        import time
+
+        started = time.perf_counter()
+        db = self.db
+        min_df = int(min_df or _search_meta(db, "promote_df", PROMOTE_DF))
+        with db.atomic():
+            docs_total = db.execute("SELECT count(*) FROM articles_fts_docs").fetchone()[0]
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.gdcac_fts_vocab USING fts5vocab(main, articles_fts, row)")
+            common = dict(db.execute("SELECT term, doc FROM temp.gdcac_fts_vocab WHERE doc >= ?", [min_df]))
+            db.execute("DROP TABLE temp.gdcac_fts_vocab")
+            old = self._promoted_tokens()
+            added = sorted(set(common) - old)
+            has_lengths = db.execute("SELECT 1 FROM search_postings WHERE token = ? LIMIT 1", [_LENGTHS]).fetchone()
+            merged = 0
+            if not has_lengths:
+                if added or old:
+                    self._backfill_postings(set(added) | old, with_lengths=True)
+                    merged = self._merge_postings()
+            else:
+                merged = self._merge_postings()
+                if added:
+                    self._backfill_postings(set(added), with_lengths=False)
+            db.conn.executemany(
+                "INSERT OR REPLACE INTO search_tokens (token, df) VALUES (?, ?)", [(t, common[t]) for t in added]
+            )
+            generation = int(_search_meta(db, "generation", 0)) + (1 if added else 0)
+            _set_search_meta(db, generation=generation, promote_df=min_df, optimized_docs=docs_total)
+        return {
+            "articles": docs_total,
+            "promote_df": min_df,
+            "promoted": len(old) + len(added),
+            "newly_promoted": len(added),
+            "merged_tokens": merged,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+
+    def maybe_optimize_search(self) -> dict[str, Any] | None:
+        """:meth:`optimize_search` when it is due: the archive holds at least ``promote_df`` articles and has
+        grown by a tenth since the last optimisation, or some token has 64 segments.  ``None`` when not due."""
+        if self.readonly or not self.has_search_index():
+            return None
+        self.flush()
+        db = self.db
+        min_df = int(_search_meta(db, "promote_df", PROMOTE_DF))
+        docs_total = db.execute("SELECT count(*) FROM articles_fts_docs").fetchone()[0]
+        if docs_total < min_df:
+            return None
+        last = _search_meta(db, "optimized_docs")
+        segments = db.execute("SELECT count(*) FROM search_postings WHERE token = ?", [_LENGTHS]).fetchone()[0]
+        if last is not None and docs_total < 1.1 * int(last) and segments < 64:
+            return None
+        return self.optimize_search()
+
+    def _doc_segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lengths, segment)`` indexed by article number: each article's length ``D`` and the segment that
+        holds its live entries (``-1`` for numbers with no article)."""
+        rows = self.db.execute(
+            "SELECT segment, docs, counts FROM search_postings WHERE token = ? ORDER BY segment", [_LENGTHS]
+        ).fetchall()
+        parts = [(seg, ranking.unpack(d, delta=True), ranking.unpack(c)) for seg, d, c in rows]
+        size = 1 + max((int(d.max()) for _, d, _ in parts if len(d)), default=-1)
+        lengths = np.full(size, -1, dtype=np.int64)
+        segment = np.full(size, -1, dtype=np.int64)
+        for seg, d, c in parts:
+            lengths[d] = c
+            segment[d] = seg
+        return lengths, segment
+
+    def _token_postings(self, token: str, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A token's live ``(articles, weighted counts)``, sorted by article number."""
+        docs, counts = [], []
+        for seg, d, c in self.db.execute(
+            "SELECT segment, docs, counts FROM search_postings WHERE token = ? ORDER BY segment", [token]
+        ):
+            d, c = ranking.unpack(d, delta=True), ranking.unpack(c)
+            live = segment[d] == seg
+            docs.append(d[live])
+            counts.append(c[live])
+        if len(docs) == 1:
+            return docs[0], counts[0]
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        d, c = np.concatenate(docs), np.concatenate(counts)
+        order = np.argsort(d, kind="stable")
+        return d[order], c[order]
+
+    def _merge_postings(self) -> int:
+        """Merge every token's live postings into one segment; how many tokens had more than one."""
+        db = self.db
+        lengths, segment = self._doc_segments()
+        if not len(lengths):
+            return 0
+        top = int(segment.max())
+        multi = [
+            t for (t,) in db.execute(
+                "SELECT token FROM search_postings GROUP BY token HAVING count(*) > 1 OR max(segment) < ?", [top]
+            )
+        ]  # fmt: skip
+        live = np.flatnonzero(lengths >= 0)
+        for token in multi:
+            if token == _LENGTHS:
+                d, c = live, lengths[live]
+            else:
+                d, c = self._token_postings(token, segment)
+            db.execute("DELETE FROM search_postings WHERE token = ?", [token])
+            if len(d):
+                _postings_write(db, top, {token: (d, c)})
+        return len(multi)
+
+    def _backfill_postings(self, tokens: set[str], *, with_lengths: bool) -> None:
+        """Write the postings of ``tokens`` (and the lengths) for every article, reading each once.  Without
+        ``with_lengths`` the lengths must already be merged into one segment, which the new rows join."""
+        db = self.db
+        if with_lengths:
+            db.execute("DELETE FROM search_postings")
+            segment = 1
+        else:
+            segment = db.execute("SELECT max(segment) FROM search_postings WHERE token = ?", [_LENGTHS]).fetchone()[0]
+        cursor = db.execute(
+            "SELECT d.doc, a.title, a.body_text FROM articles_fts_docs d JOIN articles a ON a.id = d.article_id "
+            "ORDER BY d.doc"
+        )
+        while True:
+            rows = cursor.fetchmany(5000)
+            if not rows:
+                return
+            chunk = _postings_collect(((doc, (title, body)) for doc, title, body in rows), tokens, with_lengths)
+            if with_lengths:
+                _postings_write(db, segment, chunk)
+                segment += 1
+            else:
+                for token, (d, c) in chunk.items():  # one segment: append to the rows written so far
+                    row = db.execute(
+                        "SELECT docs, counts FROM search_postings WHERE token = ? AND segment = ?", [token, segment]
+                    ).fetchone()
+                    if row is not None:
+                        d = np.concatenate([ranking.unpack(row[0], delta=True), np.asarray(d, dtype=np.int64)])
+                        c = np.concatenate([ranking.unpack(row[1]), np.asarray(c, dtype=np.int64)])
+                    _postings_write(db, segment, {token: (d, c)})
 
     def has_search_index(self) -> bool:
         """Whether the archive has its search index (migration ``m002_search`` applied)."""
@@ -1297,7 +1551,14 @@ class Archive:
         with self.db.atomic():
             self.db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
             self.db.execute("DELETE FROM articles_fts_docs")
-            return _search_fill(self.db)
+            promoted = bool(self._promoted_tokens())
+            self.db.execute("DELETE FROM search_postings")
+            self.db.execute("DELETE FROM search_tokens")
+            _set_search_meta(self.db, generation=int(_search_meta(self.db, "generation", 0)) + 1)
+            count = _search_fill(self.db)
+        if promoted:
+            self.optimize_search()
+        return count
 
     @staticmethod
     def _article_filters(
@@ -1327,29 +1588,87 @@ class Archive:
         return clauses, params
 
     def _search_hits(
-        self, terms: list[str], filters: dict[str, Any], *, limit: int | None = None, offset: int = 0
-    ) -> list[tuple[str, float]]:
-        """``(article id, bm25 rank)`` of the matches, best first (bm25 ranks are negative: lower is better)."""
+        self, terms: list[str], filters: dict[str, Any], *, limit: int | None = None, offset: int = 0,
+        use_postings: bool = True,
+    ) -> tuple[list[tuple[str, float]], int | None]:  # fmt: skip
+        """``(article id, bm25 rank)`` of the matches, best first (bm25 ranks are negative: lower is better), and
+        the number of matches when it came for free (else ``None``).
+
+        The score is bm25 over the query's index tokens (:mod:`gdcac_crawler.ranking`).  When every token has
+        postings, they rank the matches (:meth:`_search_hits_postings`); otherwise FTS5 does.
+        """
         self._require_search_index()
         clauses, params = self._article_filters(**filters)
+        if limit is not None and not clauses and use_postings:
+            found = self._search_hits_postings(terms, limit + offset)
+            if found is not None:
+                hits, total = found
+                return hits[offset:], total
         # bm25() in ORDER BY lets SQLite keep only the best LIMIT rows (FTS5's own ORDER BY rank sorts them all)
         page = " LIMIT ? OFFSET ?" if limit is not None else ""
+        match = "articles_fts MATCH ?"
+        args: list[Any] = [rank_expression(terms)]
+        if needs_phrase(terms):
+            # ranked by the tokens, matched by the phrases (`+` keeps SQLite from handing the IN to FTS5)
+            match += " AND +articles_fts.rowid IN (SELECT p.rowid FROM articles_fts p WHERE p.articles_fts MATCH ?)"
+            args.append(fts_expression(terms))
         if clauses:
             sql = (
                 f"SELECT d.article_id, {_BM25} AS score FROM articles_fts "
                 "CROSS JOIN articles_fts_docs d ON d.doc = articles_fts.rowid CROSS JOIN articles a ON a.id = d.article_id "
-                "WHERE articles_fts MATCH ? AND " + " AND ".join(clauses) + " ORDER BY score" + page
+                f"WHERE {match} AND " + " AND ".join(clauses) + " ORDER BY score" + page
             )
         else:
             sql = (
                 f"SELECT d.article_id, hits.score FROM (SELECT rowid, {_BM25} AS score FROM articles_fts "
-                f"WHERE articles_fts MATCH ? ORDER BY score{page}) hits "
+                f"WHERE {match} ORDER BY score{page}) hits "
                 "JOIN articles_fts_docs d ON d.doc = hits.rowid ORDER BY hits.score"
             )
-        args: list[Any] = [fts_expression(terms), *params]
+        args += params
         if limit is not None:
             args += [int(limit), int(offset)]
-        return [(aid, rank) for aid, rank in self.db.execute(sql, args)]
+        return [(aid, rank) for aid, rank in self.db.execute(sql, args)], None
+
+    def _search_hits_postings(self, terms: list[str], k: int) -> tuple[list[tuple[str, float]], int | None] | None:
+        """The best ``k`` matches ranked from the postings, or ``None`` when some rank token has none (it is then
+        rare enough for FTS5) or the query's phrases are rare among their tokens' articles."""
+        promoted = self._promoted_tokens()
+        tokens = [token for token, _ in ranking.rank_tokens(terms)]
+        if not promoted or not all(token in promoted for token in tokens):
+            return None
+        lengths, segment = self._doc_segments()
+        postings = ranking.Postings(lengths, {token: self._token_postings(token, segment) for token in tokens})
+        phrases = needs_phrase(terms)
+        confirm = self._phrase_confirmer(terms) if phrases else None
+        found = ranking.top_k(postings, tokens, k, confirm)
+        if found is None:
+            return None
+        best, candidates = found
+        ids = dict(self._search_doc_ids([doc for doc, _ in best]))
+        return [(ids[doc], -score) for doc, score in best if doc in ids], None if phrases else candidates
+
+    def _search_doc_ids(self, docs: list[int]) -> Iterator[tuple[int, str]]:
+        for i in range(0, len(docs), 500):
+            part = docs[i : i + 500]
+            marks = ", ".join("?" for _ in part)
+            yield from self.db.execute(f"SELECT doc, article_id FROM articles_fts_docs WHERE doc IN ({marks})", part)
+
+    def _phrase_confirmer(self, terms: list[str]) -> Callable[[list[int]], set[int]]:
+        """A function telling which of some article numbers contain every term in their title or body."""
+
+        def confirm(docs: list[int]) -> set[int]:
+            marks = ", ".join("?" for _ in docs)
+            rows = self.db.execute(
+                "SELECT d.doc, a.title, a.body_text FROM articles_fts_docs d JOIN articles a ON a.id = d.article_id "
+                f"WHERE d.doc IN ({marks})",
+                docs,
+            )
+            return {
+                doc for doc, title, body in rows
+                if all(contains(title, term) or contains(body, term) for term in terms)
+            }  # fmt: skip
+
+        return confirm
 
     def _search_count(self, terms: list[str], filters: dict[str, Any]) -> int:
         clauses, params = self._article_filters(**filters)
@@ -1399,11 +1718,11 @@ class Archive:
         self.flush()
         terms = parse_query(query) if isinstance(query, str) else list(query)
         filters = {"since": since, "until": until, "column": column, "source": source, "site": site}
-        hits = self._search_hits(terms, filters, limit=limit, offset=offset)
+        hits, total = self._search_hits(terms, filters, limit=limit, offset=offset)
         if limit is None or (offset == 0 and len(hits) < limit):
-            total: int | None = len(hits)  # all the matches are here
-        else:
-            total = self._search_count(terms, filters) if count else None
+            total = len(hits)  # all the matches are here
+        elif total is None and count:
+            total = self._search_count(terms, filters)
         rows = self._articles_by_id(
             [aid for aid, _ in hits], "a.id, a.url, a.title, a.published_at, a.column_name, a.source, a.site, a.body_text"
         )
@@ -1430,7 +1749,7 @@ class Archive:
         """Ids of every article matching ``query`` (filters as :meth:`search`), best first."""
         self.flush()
         terms = parse_query(query) if isinstance(query, str) else list(query)
-        return [aid for aid, _ in self._search_hits(terms, filters)]
+        return [aid for aid, _ in self._search_hits(terms, filters)[0]]
 
     def like_search_ids(self, query: str | list[str], **filters: Any) -> set[str]:
         """The reference: ids of the articles a ``LIKE '%term%'`` scan of title and body finds for every term
@@ -1460,7 +1779,7 @@ class Archive:
                 yield row
             return
         terms = parse_query(query)
-        hits = self._search_hits(terms, filters)
+        hits, _ = self._search_hits(terms, filters)
         for i in range(0, len(hits), 500):
             part = hits[i : i + 500]
             rows = self._articles_by_id([aid for aid, _ in part])
@@ -1535,7 +1854,8 @@ class Archive:
         return {"pages": pages, "listings": listings}
 
     def search_storage(self) -> dict[str, int]:
-        """Bytes the search index takes (``index_bytes``: pages of ``articles_fts`` and its shadow tables) against
+        """Bytes the search index takes (``index_bytes``: pages of ``articles_fts`` and its shadow tables;
+        ``postings_bytes``: ``search_postings``, of ``postings_tokens`` tokens) against
         the UTF-8 bytes of the titles and bodies it indexes (``text_bytes``), and the ``articles`` table's pages
         (``articles_bytes``).  Reads every page (``dbstat``): for the benchmark, not for a busy archive."""
         self.flush()
@@ -1549,7 +1869,12 @@ class Archive:
             "SELECT coalesce(sum(length(CAST(title AS BLOB))), 0) + coalesce(sum(length(CAST(body_text AS BLOB))), 0) "
             "FROM articles"
         ).fetchone()[0]
-        return {"index_bytes": index, "text_bytes": text, "articles_bytes": articles}
+        postings = self.db.execute(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = 'search_postings'"
+        ).fetchone()[0]
+        tokens = self.db.execute("SELECT count(*) FROM search_tokens").fetchone()[0]
+        return {"index_bytes": index, "postings_bytes": postings, "postings_tokens": tokens, "text_bytes": text,
+                "articles_bytes": articles}  # fmt: skip
 
     def article_columns(self) -> list[tuple[str, str]]:
         """``(name, declared type)`` of every column of ``articles``, in order (what :meth:`export_rows` yields)."""

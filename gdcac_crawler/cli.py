@@ -566,11 +566,17 @@ def serve(db: str, host: str, port: int, metadata_path: str | None, immutable: b
 @main.command()
 @db_option
 @click.option("--reindex", is_flag=True, help="Also rebuild the search index from the articles.")
+@click.option("--optimize", is_flag=True,
+              help="Also promote common search tokens to postings and merge the postings' segments.")
+@click.option("--promote-df", type=click.IntRange(min=1), default=None,
+              help="With --optimize: tokens in at least this many articles get postings (default 5000, kept).")
 @one_line_errors
-def migrate(db: str, reindex: bool) -> None:
-    """Apply pending schema migrations (an archive made by an older version); optionally rebuild the search index.
+def migrate(db: str, reindex: bool, optimize: bool, promote_df: int | None) -> None:
+    """Apply pending schema migrations (an archive made by an older version); optionally rebuild the search index
+    or optimise its postings.
 
-    Crawls do this themselves when they open an archive.  Example: gdcac migrate --db archive/gdcac.sqlite
+    Crawls do this themselves when they open an archive, and optimise at the end of a run once the archive has
+    grown by a tenth.  Example: gdcac migrate --optimize --db archive/gdcac.sqlite
     """
     with open_archive(db) as archive:
         pending = [m.name for m in migrations.pending(archive.db)]
@@ -578,6 +584,13 @@ def migrate(db: str, reindex: bool) -> None:
         click.echo(f"archive {db}: " + (f"applied {', '.join(pending)}" if pending else "up to date"))
         if reindex:
             click.echo(f"search index rebuilt: {archive.rebuild_search_index()} articles")
+        if optimize:
+            done = archive.optimize_search(min_df=promote_df)
+            click.echo(
+                f"search postings: {done['promoted']} tokens in at least {done['promote_df']} of "
+                f"{done['articles']} articles ({done['newly_promoted']} new), {done['merged_tokens']} merged, "
+                f"{done['seconds']:.1f} s"
+            )
 
 
 main.add_command(extract_command)

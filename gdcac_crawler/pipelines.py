@@ -248,6 +248,9 @@ class ArchivePipeline:
         if health is not None:
             self._run(self.archive.set_run_health, spider.run_id, healthy=health == "healthy",
                       reason=values.get("gdcac/health/reason"))
+        optimized = self._run(self.archive.maybe_optimize_search)
+        if optimized is not None:
+            logger.info("search postings optimised: %s", optimized)
         self._run(self.archive.close)
         self.archive = None
         self._writer.shutdown(wait=True)

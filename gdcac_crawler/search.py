@@ -36,6 +36,8 @@ __all__ = [
     "units",
     "index_streams",
     "fts_expression",
+    "rank_expression",
+    "needs_phrase",
     "like_pattern",
     "contains",
     "snippet",
@@ -159,6 +161,33 @@ def fts_expression(terms: list[str]) -> str:
         else:
             parts.append('({title_bi body_bi} : "%s")' % " ".join([a + b for a, b in zip(u, u[1:])]))
     return " AND ".join(parts)
+
+
+def rank_expression(terms: list[str]) -> str:
+    """The FTS5 ``MATCH`` expression whose bm25 is the search's score: the AND of the distinct index tokens of
+    ``terms`` (see :mod:`gdcac_crawler.ranking`).  It matches every article :func:`fts_expression` matches, and
+    exactly those when no term needs its phrase (:func:`needs_phrase`)."""
+    parts = []
+    seen: set[str] = set()
+    for term in terms:
+        u = units(term)
+        if not u:
+            raise QueryError("empty term")
+        if len(u) == 1:
+            tokens, columns = u, "{title_uni body_uni}"
+        else:
+            tokens, columns = [a + b for a, b in zip(u, u[1:])], "{title_bi body_bi}"
+        for token in tokens:
+            if token not in seen:
+                seen.add(token)
+                parts.append('(%s : "%s")' % (columns, token))
+    return " AND ".join(parts)
+
+
+def needs_phrase(terms: list[str]) -> bool:
+    """Whether some term is longer than two characters, so that its pair tokens may occur apart without the term:
+    the matches are then those of :func:`fts_expression`, a subset of :func:`rank_expression`'s."""
+    return any(len(term) > 2 for term in terms)
 
 
 def like_pattern(term: str) -> str:

@@ -139,6 +139,11 @@ def test_an_archive_from_before_search_asks_for_migrate(tmp_path) -> None:
     assert run("search", "网络", "--db", path, "--format", "jsonl").output.count("\n") == 1
     result = run("migrate", "--db", path, "--reindex")
     assert "up to date" in result.output and "search index rebuilt: 1 articles" in result.output
+    before = run("search", "网络", "--db", path, "--format", "jsonl").output
+    result = run("migrate", "--db", path, "--optimize", "--promote-df", "1")
+    assert result.exit_code == 0 and "search postings: " in result.output, result.output
+    assert " in at least 1 of 1 articles" in result.output
+    assert run("search", "网络", "--db", path, "--format", "jsonl").output == before
 
 
 # -- export -------------------------------------------------------------------------------------------------

@@ -1,0 +1,223 @@
+"""Ranking from the postings of common tokens gives exactly what FTS5's bm25 gives, and stays in step.
+
+Two copies of one archive answer the same queries: one ranks every query with FTS5 (no postings), the other
+has postings for its common tokens (a low promotion threshold makes most tokens common in a small corpus), so
+its queries of common tokens are ranked by :func:`gdcac_crawler.ranking.top_k`.  Scores, order and totals must
+agree, before and after new articles and new versions arrive and after the postings are merged.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gdcac_crawler import ranking
+from gdcac_crawler.archive import Archive
+from tests.test_search import article, start
+
+ALPHABET = "网络安全数据信息管理办法规定的和是在国家个人保护发展空间AbZ5 。"
+WEIGHTS = [10, 9, 8, 8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 9, 6, 6, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4, 3]
+
+QUERIES = [
+    "网", "的", "a", "全",  # one character: a unit token
+    "网络", "安全", "ab", "的和",  # two: one pair token
+    "网络安全", "数据信息", "安全的", "网网网",  # longer: a phrase of pairs, ranked by its pairs
+    "网络 安全", "数据 的", '"全 数"', "网络安全 数据", "Ab 的",  # several terms
+    "保护发展空间",  # a phrase its pairs seldom form
+    "网络安全数据信息管理",  # a long phrase found nowhere: no match
+]
+
+
+def random_text(rng: random.Random, low: int, high: int) -> str:
+    return "".join(rng.choices(ALPHABET, WEIGHTS, k=rng.randint(low, high)))
+
+
+def fill(archive: Archive, rng: random.Random, numbers: range, run_id: str, at: str) -> None:
+    for n in numbers:
+        archive.add_article(article(n, random_text(rng, 2, 16), random_text(rng, 0, 400), run_id=run_id, at=at))
+    archive.flush()
+
+
+def copy(source: Path, target: Path) -> None:
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+@pytest.fixture()
+def pair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """(archive ranked by FTS5 only, the same archive with postings, calls of ranking.top_k)."""
+    rng = random.Random(11)
+    with Archive(tmp_path / "fts.sqlite", batch_size=50) as plain:
+        start(plain)
+        fill(plain, rng, range(300), "r1", "2024-05-06T07:08:09Z")
+    copy(tmp_path / "fts.sqlite", tmp_path / "postings.sqlite")
+    fts = Archive(tmp_path / "fts.sqlite", batch_size=50)
+    post = Archive(tmp_path / "postings.sqlite", batch_size=50)
+    done = post.optimize_search(min_df=40)
+    assert done["promoted"] > 50 and done["newly_promoted"] == done["promoted"]
+    calls: list[tuple[str, ...]] = []
+    real = ranking.top_k
+
+    def spy(postings, tokens, k, confirm=None, **kw):
+        calls.append(tuple(tokens))
+        return real(postings, tokens, k, confirm, **kw)
+
+    monkeypatch.setattr(ranking, "top_k", spy)
+    yield fts, post, calls
+    fts.close()
+    post.close()
+
+
+def compare(fts: Archive, post: Archive, calls: list, *, limit: int = 20) -> int:
+    """Compare every query's results; how many were ranked from the postings."""
+    ranked = 0
+    for query in QUERIES:
+        for offset in (0, 7):
+            before = len(calls)
+            a = fts.search(query, limit=limit, offset=offset)
+            b = post.search(query, limit=limit, offset=offset)
+            ranked += len(calls) > before
+            assert a["total"] == b["total"], query
+            sa, sb = [r["score"] for r in a["results"]], [r["score"] for r in b["results"]]
+            assert sb == pytest.approx(sa, rel=1e-9, abs=1e-9), query
+            # the same articles, except that those tied at the last score may differ
+            cut = sa[-1] if sa else None
+            assert {r["id"] for r in a["results"] if r["score"] != cut} == {
+                r["id"] for r in b["results"] if r["score"] != cut
+            }, query
+            assert [r["rank"] for r in b["results"]] == list(range(offset + 1, offset + 1 + len(sb)))
+        assert set(post.search_ids(query)) == set(fts.search_ids(query)), query
+    return ranked
+
+
+def test_postings_rank_exactly_as_fts5(pair) -> None:
+    fts, post, calls = pair
+    ranked = compare(fts, post, calls)
+    assert ranked >= 2 * (len(QUERIES) - 3), "most queries should have been ranked from the postings"
+    assert any(len(t) >= 3 for t in calls), "a phrase query was confirmed on the text"
+
+
+def test_postings_follow_new_articles_and_versions_then_merge(pair) -> None:
+    fts, post, calls = pair
+    rng = random.Random(12)
+    state = rng.getstate()
+    for archive in (fts, post):
+        rng.setstate(state)
+        start(archive, "r2", at="2024-06-01T00:00:00Z")
+        fill(archive, rng, range(300, 360), "r2", "2024-06-01T00:00:00Z")  # new articles
+        fill(archive, rng, range(0, 300, 3), "r2", "2024-06-01T00:00:00Z")  # new versions of old ones
+    segments = post.db.execute("SELECT count(*) FROM search_postings WHERE token = ''").fetchone()[0]
+    assert segments >= 3, "each flush adds a segment"
+    assert compare(fts, post, calls) > 0
+    done = post.optimize_search()
+    assert done["merged_tokens"] > 0
+    assert post.db.execute("SELECT count(*) FROM search_postings WHERE token = ''").fetchone()[0] == 1
+    assert post.db.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM search_postings GROUP BY token)").fetchone()[0] == 1
+    assert compare(fts, post, calls) > 0
+
+
+def test_lengths_are_fts5_document_sizes(pair) -> None:
+    _, post, _ = pair
+    lengths, _ = post._doc_segments()
+    for doc, sz in post.db.execute("SELECT id, sz FROM articles_fts_docsize"):
+        total, value = 0, 0
+        for byte in sz:  # SQLite varints (seven bits a byte, most significant first), one per column
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                total, value = total + value, 0
+        assert lengths[doc] == total
+
+
+def test_a_newly_common_token_is_promoted_and_backfilled(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.sqlite", batch_size=20) as archive:
+        start(archive)
+        for n in range(30):
+            archive.add_article(article(n, "标题", "网络" * (n % 3 + 1) + ("稀有" if n < 5 else "")))
+        archive.optimize_search(min_df=10)
+        promoted = {t for (t,) in archive.db.execute("SELECT token FROM search_tokens")}
+        assert {"网络", "网", "络", "标题"} <= promoted and "稀有" not in promoted
+        for n in range(30, 45):
+            archive.add_article(article(n, "标题", "稀有的网络"))
+        done = archive.optimize_search()
+        assert "稀有" in {t for (t,) in archive.db.execute("SELECT token FROM search_tokens")}
+        assert done["newly_promoted"] >= 1
+        _, segment = archive._doc_segments()
+        docs, counts = archive._token_postings("稀有", segment)
+        assert len(docs) == 20 and set(counts.tolist()) == {1}
+        found = archive.search("稀有", limit=3)
+        assert found["total"] == 20 and len(found["results"]) == 3
+
+
+def test_rebuild_keeps_postings(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.sqlite", batch_size=20) as archive:
+        start(archive)
+        for n in range(30):
+            archive.add_article(article(n, "标题", "网络" * (n % 4 + 1)))
+        archive.optimize_search(min_df=10)
+        before = archive.search("网络", limit=5)
+        archive.rebuild_search_index()
+        assert archive.db.execute("SELECT count(*) FROM search_tokens WHERE token = '网络'").fetchone()[0] == 1
+        assert archive.search("网络", limit=5) == before
+
+
+def test_top_k_gives_up_on_phrases_their_tokens_seldom_form() -> None:
+    docs = np.arange(10_000)
+    postings = ranking.Postings(np.full(10_000, 50), {"ab": (docs, np.ones(10_000, dtype=np.int64)),
+                                                      "bc": (docs, np.ones(10_000, dtype=np.int64))})  # fmt: skip
+    asked: list[int] = []
+
+    def confirm(batch: list[int]) -> set[int]:
+        asked.extend(batch)
+        return set()
+
+    assert ranking.top_k(postings, ["ab", "bc"], 20, confirm, max_confirm=3000) is None
+    assert 3000 <= len(asked) < 4200
+    best, matches = ranking.top_k(postings, ["ab", "bc"], 5)
+    assert matches == 10_000 and [d for d, _ in best] == [0, 1, 2, 3, 4]  # equal scores: by article number
+
+
+def test_doc_length_and_token_counts() -> None:
+    assert ranking.doc_length(None, None) == 0
+    assert ranking.doc_length("网", "") == 1
+    assert ranking.doc_length("网络", "安全法") == 3 + 5
+    counts = ranking.token_counts("网络", "网网 A")
+    assert counts["网"] == 4 + 2 and counts["网络"] == 4 and counts["网网"] == 1 and counts["a"] == 1
+    assert ranking.token_counts("网络", "网网", {"网网"}) == {"网网": 1}
+    assert ranking.rank_tokens(["网络安全", "网", "安全"]) == [("网络", False), ("络安", False), ("安全", False),
+                                                           ("网", True)]  # fmt: skip
+
+
+@pytest.mark.parametrize("values", [[], [0], [1, 2, 3, 300], [5, 70_000, 70_001], [2**32 - 1]])
+def test_pack_round_trips_in_the_narrowest_width(values) -> None:
+    for delta in (False, True):
+        blob = ranking.pack(values, delta=delta)
+        assert ranking.unpack(blob, delta=delta).tolist() == values
+    assert ranking.pack([1, 2, 3, 300], delta=True)[0] == 2  # differences 1, 1, 1, 297: two bytes each
+    assert ranking.pack([5, 70_000, 70_001], delta=True)[0] == 4 and ranking.pack([200, 250], delta=True)[0] == 1
+    with pytest.raises(ValueError):
+        ranking.pack([2**32])
+
+
+def test_the_end_of_a_run_optimises_once_the_archive_grew_by_a_tenth(tmp_path: Path) -> None:
+    with Archive(tmp_path / "a.sqlite", batch_size=5) as archive:
+        start(archive)
+        for n in range(30):
+            archive.add_article(article(n, "标题", "网络"))
+        assert archive.maybe_optimize_search() is None  # fewer articles than the default threshold
+        assert archive.optimize_search(min_df=10)["promoted"] > 0
+        for n in range(30, 32):
+            archive.add_article(article(n, "标题", "网络"))
+        assert archive.maybe_optimize_search() is None  # 32 < 33
+        for n in range(32, 34):
+            archive.add_article(article(n, "标题", "网络"))
+        done = archive.maybe_optimize_search()
+        assert done is not None and done["articles"] == 34 and done["promote_df"] == 10
+        assert archive.maybe_optimize_search() is None
