@@ -33,6 +33,7 @@ from . import ranking
 from .items import ArticleItem, Fetch, ListingItem, PageFailure
 from .search import (
     contains,
+    field_tokens,
     fts_expression,
     index_streams,
     like_pattern,
@@ -321,29 +322,31 @@ def _search_docs(db: sqlite_utils.Database, ids: list[str], *, create: bool) -> 
 
 
 def _search_update(
-    db: sqlite_utils.Database, changes: Iterable[tuple[str, Any, Any]], promoted: frozenset[str] = frozenset()
+    db: sqlite_utils.Database, changes: Iterable[tuple[str, Any, Any]], vocabulary: dict[str, int] | None = None
 ) -> int:
     """Apply ``(article id, old (title, body) or None, new (title, body))`` changes to ``articles_fts``: the old
     tokens are deleted (a contentless FTS5 table needs them back exactly), the new inserted.  Every article has
-    exactly one document in the index, even an empty one.  With ``promoted`` tokens (see
+    exactly one document in the index, even an empty one.  With the ``vocabulary`` of promoted tokens (see
     :func:`_postings_append`), their postings follow.  Returns how many documents were written."""
     changes = list(changes)
     docs = _search_docs(db, [aid for aid, _, _ in changes], create=True)
-    deletes, inserts = [], []
+    deletes, inserts, fields = [], [], []
     for aid, old, new in changes:
         rowid = docs[aid]
         if old is not None:
             (tu, tb), (bu, bb) = index_streams(old[0]), index_streams(old[1])
             deletes.append((rowid, tu, bu, tb, bb))
-        (tu, tb), (bu, bb) = index_streams(new[0]), index_streams(new[1])
-        inserts.append((rowid, tu, bu, tb, bb))
+        (tu, tp), (bu, bp) = field_tokens(new[0]), field_tokens(new[1])
+        inserts.append((rowid, " ".join(tu), " ".join(bu), " ".join(tp), " ".join(bp)))
+        if vocabulary:
+            fields.append((rowid, new, [(tu, ranking.TITLE_WEIGHT), (tp, ranking.TITLE_WEIGHT), (bu, 1), (bp, 1)]))
     conn = db.conn
     if deletes:
         conn.executemany(_SEARCH_DELETE, deletes)
     if inserts:
         conn.executemany(_SEARCH_INSERT, inserts)
-    if promoted:
-        _postings_append(db, [(docs[aid], new) for aid, _, new in changes], promoted)
+    if vocabulary:
+        _postings_append(db, fields, vocabulary)
     return len(inserts)
 
 
@@ -382,35 +385,26 @@ def _postings_write(db: sqlite_utils.Database, segment: int, postings: dict[str,
 
 
 def _postings_collect(
-    docs: Iterable[tuple[int, tuple[Any, Any]]], promoted: frozenset[str] | set[str], with_lengths: bool = True
-) -> dict[str, tuple[list[int], list[int]]]:
-    """``{token: (article numbers, weighted counts)}`` of ``(doc, (title, body))`` (sorted by doc), the lengths
-    under :data:`_LENGTHS` with ``with_lengths``."""
-    out: dict[str, tuple[list[int], list[int]]] = {}
+    articles: list[tuple[int, tuple[Any, Any], list[tuple[list[str], int]]]], vocabulary: dict[str, int],
+    with_lengths: bool = True,
+) -> dict[str, tuple[Any, Any]]:
+    """``{token: (article numbers, weighted counts)}`` of ``(doc, (title, body), article_fields)``, with the
+    lengths under :data:`_LENGTHS` when ``with_lengths``."""
+    out: dict[str, tuple[Any, Any]] = ranking.batch_postings(((doc, f) for doc, _, f in articles), vocabulary)
     if with_lengths:
-        out[_LENGTHS] = ([], [])
-    for doc, (title, body) in sorted(docs, key=lambda pair: pair[0]):
-        if with_lengths:
-            out[_LENGTHS][0].append(doc)
-            out[_LENGTHS][1].append(ranking.doc_length(title, body))
-        for token, n in ranking.token_counts(title, body, promoted).items():
-            entry = out.get(token)
-            if entry is None:
-                entry = out[token] = ([], [])
-            entry[0].append(doc)
-            entry[1].append(n)
+        latest = {doc: text for doc, text, _ in articles}
+        docs = sorted(latest)
+        out[_LENGTHS] = (docs, [ranking.doc_length(*latest[doc]) for doc in docs])
     return out
 
 
 def _postings_append(
-    db: sqlite_utils.Database, docs: list[tuple[int, tuple[Any, Any]]], promoted: frozenset[str]
+    db: sqlite_utils.Database, articles: list[tuple[int, tuple[Any, Any], list[tuple[list[str], int]]]],
+    vocabulary: dict[str, int],
 ) -> None:
-    """Write one new segment with the lengths and promoted tokens' counts of the (re)indexed ``docs``."""
-    latest = {}
-    for doc, text in docs:
-        latest[doc] = text  # the last change of an article in this batch is its text
+    """Write one new segment with the lengths and promoted tokens' counts of the (re)indexed ``articles``."""
     row = db.execute("SELECT coalesce(max(segment), 0) + 1 FROM search_postings WHERE token = ?", [_LENGTHS])
-    _postings_write(db, row.fetchone()[0], _postings_collect(latest.items(), promoted))
+    _postings_write(db, row.fetchone()[0], _postings_collect(articles, vocabulary))
 
 
 def _search_fill(db: sqlite_utils.Database) -> int:
@@ -1373,13 +1367,14 @@ class Archive:
         if changes:
             _search_update(self.db, changes, self._promoted_tokens())
 
-    def _promoted_tokens(self) -> frozenset[str]:
-        """The tokens that have postings (read again whenever another connection has optimised the index)."""
+    def _promoted_tokens(self) -> dict[str, int]:
+        """The tokens that have postings, each with a number (read again whenever another connection has
+        optimised the index)."""
         generation = _search_meta(self.db, "generation", 0)
         cached = getattr(self, "_promoted", None)
         if cached is None or cached[0] != generation:
-            tokens = frozenset(t for (t,) in self.db.execute("SELECT token FROM search_tokens"))
-            self._promoted = cached = (generation, tokens)
+            tokens = sorted(t for (t,) in self.db.execute("SELECT token FROM search_tokens"))
+            self._promoted = cached = (generation, {t: i for i, t in enumerate(tokens)})
         return cached[1]
 
     def optimize_search(self, min_df: int | None = None) -> dict[str, Any]:
@@ -1402,7 +1397,7 @@ class Archive:
             db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.gdcac_fts_vocab USING fts5vocab(main, articles_fts, row)")
             common = dict(db.execute("SELECT term, doc FROM temp.gdcac_fts_vocab WHERE doc >= ?", [min_df]))
             db.execute("DROP TABLE temp.gdcac_fts_vocab")
-            old = self._promoted_tokens()
+            old = set(self._promoted_tokens())
             added = sorted(set(common) - old)
             has_lengths = db.execute("SELECT 1 FROM search_postings WHERE token = ? LIMIT 1", [_LENGTHS]).fetchone()
             merged = 0
@@ -1514,11 +1509,15 @@ class Archive:
             "SELECT d.doc, a.title, a.body_text FROM articles_fts_docs d JOIN articles a ON a.id = d.article_id "
             "ORDER BY d.doc"
         )
+        vocabulary = {t: i for i, t in enumerate(sorted(tokens))}
         while True:
             rows = cursor.fetchmany(5000)
             if not rows:
                 return
-            chunk = _postings_collect(((doc, (title, body)) for doc, title, body in rows), tokens, with_lengths)
+            chunk = _postings_collect(
+                [(doc, (title, body), ranking.article_fields(title, body)) for doc, title, body in rows],
+                vocabulary, with_lengths,
+            )  # fmt: skip
             if with_lengths:
                 _postings_write(db, segment, chunk)
                 segment += 1

@@ -14,7 +14,7 @@ query's phrases decide *which* articles match, not their score.
 **The two ways to compute it.**  When some rank token is rare, FTS5 scores the few articles containing it.
 When every rank token is common (tens of thousands of articles each), FTS5 would score every match, about a
 microsecond and a half each, so the archive keeps *postings* for the common tokens — for each, the articles
-containing it and the weighted count ``f`` (:func:`token_counts`), plus every article's length ``D``
+containing it and the weighted count ``f`` (:func:`batch_postings`), plus every article's length ``D``
 (:func:`doc_length`) — and :func:`top_k` computes the same scores for all candidates at once with numpy,
 then confirms the query's phrases in score order on the articles' text until it holds the best ``k``.  The
 scores are the same numbers either way (a test compares the two on every kind of query).
@@ -23,12 +23,11 @@ scores are the same numbers either way (a test compares the two on every kind of
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .search import units
+from .search import field_tokens, units
 
 __all__ = [
     "K1",
@@ -36,7 +35,8 @@ __all__ = [
     "TITLE_WEIGHT",
     "rank_tokens",
     "doc_length",
-    "token_counts",
+    "article_fields",
+    "batch_postings",
     "pack",
     "unpack",
     "idf",
@@ -73,26 +73,52 @@ def doc_length(title: str | None, body: str | None) -> int:
     return n_title + max(0, n_title - 1) + n_body + max(0, n_body - 1)
 
 
-def token_counts(title: str | None, body: str | None, wanted: Iterable[str] | None = None) -> dict[str, int]:
-    """``{token: f}``: each unit and pair token of the article with its occurrences, title ones counting
-    :data:`TITLE_WEIGHT` times (limited to the tokens in ``wanted`` when it is given)."""
-    counts: Counter[str] = Counter()
-    for text, weight in ((body, 1), (title, TITLE_WEIGHT)):
-        if not text:
-            continue
-        u = units(text)
-        field = Counter(u)
-        field.update([a + b for a, b in itertools.pairwise(u)])
-        if weight == 1:
-            counts.update(field)
-        else:
-            for token, n in field.items():
-                counts[token] += weight * n
-    if wanted is None:
-        return dict(counts)
-    if not isinstance(wanted, (set, frozenset, dict)):
-        wanted = set(wanted)
-    return {token: n for token, n in counts.items() if token in wanted}
+def article_fields(title: str | None, body: str | None) -> list[tuple[list[str], int]]:
+    """An article's token lists with their weights: the title's units and pairs (:data:`TITLE_WEIGHT`), the
+    body's (1) — what :func:`batch_postings` counts."""
+    tu, tp = field_tokens(title)
+    bu, bp = field_tokens(body)
+    return [(tu, TITLE_WEIGHT), (tp, TITLE_WEIGHT), (bu, 1), (bp, 1)]
+
+
+def batch_postings(
+    articles: Iterable[tuple[int, list[tuple[list[str], int]]]], vocabulary: dict[str, int]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{token: (article numbers, weighted counts)}`` for the tokens of ``vocabulary`` (token → its number)
+    that occur in ``articles`` (``(number, article_fields(...))``; a number given twice counts once, its last
+    fields), article numbers ascending.  Counting is done with numpy over the whole batch."""
+    latest: dict[int, list[tuple[list[str], int]]] = {}
+    for doc, fields in articles:
+        latest[doc] = fields
+    ids_parts, doc_parts, weight_parts = [], [], []
+    get = vocabulary.get
+    for doc, fields in latest.items():
+        for tokens, weight in fields:
+            if not tokens:
+                continue
+            ids = np.fromiter(map(get, tokens, itertools.repeat(-1)), dtype=np.int64, count=len(tokens))
+            ids = ids[ids >= 0]
+            ids_parts.append(ids)
+            doc_parts.append(np.full(len(ids), doc, dtype=np.int64))
+            weight_parts.append(np.full(len(ids), weight, dtype=np.int64))
+    if not ids_parts:
+        return {}
+    ids, docs, weights = np.concatenate(ids_parts), np.concatenate(doc_parts), np.concatenate(weight_parts)
+    if not len(ids):
+        return {}
+    span = int(docs.max()) + 1
+    key = ids * span + docs
+    order = np.argsort(key, kind="stable")
+    key, weights = key[order], weights[order]
+    first = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    key, counts = key[first], np.add.reduceat(weights, first)
+    token_ids, docs = key // span, key % span
+    starts = np.flatnonzero(np.concatenate(([True], token_ids[1:] != token_ids[:-1])))
+    ends = np.append(starts[1:], len(token_ids))
+    names = {number: token for token, number in vocabulary.items()} if len(starts) else {}
+    return {
+        names[int(token_ids[a])]: (docs[a:b], counts[a:b]) for a, b in zip(starts.tolist(), ends.tolist())
+    }
 
 
 def pack(values: np.ndarray | Sequence[int], *, delta: bool = False) -> bytes:

@@ -35,6 +35,7 @@ __all__ = [
     "fold",
     "units",
     "index_streams",
+    "field_tokens",
     "fts_expression",
     "rank_expression",
     "needs_phrase",
@@ -76,12 +77,18 @@ def units(text: str) -> list[str]:
     return [get(c, c) for c in fold(text)]
 
 
+def field_tokens(text: str | None) -> tuple[list[str], list[str]]:
+    """``(unit tokens, pair tokens)`` of one field: its units, and each unit joined to the next."""
+    if not text:
+        return [], []
+    u = units(text)
+    return u, [a + b for a, b in zip(u, u[1:])]
+
+
 def index_streams(text: str | None) -> tuple[str, str]:
     """``(unit tokens, pair tokens)`` of one field, each a space-separated string for the FTS5 ``ascii`` tokenizer."""
-    if not text:
-        return "", ""
-    u = units(text)
-    return " ".join(u), " ".join([a + b for a, b in zip(u, u[1:])])
+    u, p = field_tokens(text)
+    return " ".join(u), " ".join(p)
 
 
 def parse_query(query: str) -> list[str]:

@@ -17,7 +17,8 @@ import pytest
 
 from gdcac_crawler import ranking
 from gdcac_crawler.archive import Archive
-from tests.test_search import article, start
+from gdcac_crawler.search import fold
+from tests.test_search import CJK, article, random_text, start
 
 ALPHABET = "网络安全数据信息管理办法规定的和是在国家个人保护发展空间AbZ5 。"
 WEIGHTS = [10, 9, 8, 8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 9, 6, 6, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4, 3]
@@ -32,13 +33,13 @@ QUERIES = [
 ]
 
 
-def random_text(rng: random.Random, low: int, high: int) -> str:
+def corpus_text(rng: random.Random, low: int, high: int) -> str:
     return "".join(rng.choices(ALPHABET, WEIGHTS, k=rng.randint(low, high)))
 
 
 def fill(archive: Archive, rng: random.Random, numbers: range, run_id: str, at: str) -> None:
     for n in numbers:
-        archive.add_article(article(n, random_text(rng, 2, 16), random_text(rng, 0, 400), run_id=run_id, at=at))
+        archive.add_article(article(n, corpus_text(rng, 2, 16), corpus_text(rng, 0, 400), run_id=run_id, at=at))
     archive.flush()
 
 
@@ -184,15 +185,42 @@ def test_top_k_gives_up_on_phrases_their_tokens_seldom_form() -> None:
     assert matches == 10_000 and [d for d, _ in best] == [0, 1, 2, 3, 4]  # equal scores: by article number
 
 
-def test_doc_length_and_token_counts() -> None:
+def test_doc_length_and_batch_postings() -> None:
     assert ranking.doc_length(None, None) == 0
     assert ranking.doc_length("网", "") == 1
     assert ranking.doc_length("网络", "安全法") == 3 + 5
-    counts = ranking.token_counts("网络", "网网 A")
-    assert counts["网"] == 4 + 2 and counts["网络"] == 4 and counts["网网"] == 1 and counts["a"] == 1
-    assert ranking.token_counts("网络", "网网", {"网网"}) == {"网网": 1}
     assert ranking.rank_tokens(["网络安全", "网", "安全"]) == [("网络", False), ("络安", False), ("安全", False),
                                                            ("网", True)]  # fmt: skip
+    vocabulary = {t: i for i, t in enumerate(["网", "网络", "网网", "a", "络", "zz"])}
+    found = ranking.batch_postings([(7, ranking.article_fields("网络", "网网 A")),
+                                    (3, ranking.article_fields(None, "网")),
+                                    (7, ranking.article_fields("网络", "网网网 A"))], vocabulary)  # fmt: skip
+    got = {t: (d.tolist(), c.tolist()) for t, (d, c) in found.items()}
+    # article 7 counts once, with its last text: title 网络 (x4), body 网网网 a
+    assert got == {"网": ([3, 7], [1, 4 + 3]), "网络": ([7], [4]), "网网": ([7], [2]), "a": ([7], [1]),
+                   "络": ([7], [4])}  # fmt: skip
+
+
+def test_batch_postings_agrees_with_plain_counting() -> None:
+    rng = random.Random(3)
+    texts = [(random_text(rng, 0, 12) or None, random_text(rng, 0, 300) or None) for _ in range(40)]
+    plain = set(CJK) | set("abcdefghijklmnopqrstuvwxyz0123456789")  # characters that are their own unit
+    candidates = sorted({fold(text)[i : i + n] for title, body in texts for text in (title, body) if text
+                         for n in (1, 2) for i in range(len(text) - n + 1)
+                         if set(fold(text)[i : i + n]) <= plain})  # fmt: skip
+    vocabulary = {t: i for i, t in enumerate(rng.sample(candidates, 80))}
+    found = ranking.batch_postings([(n, ranking.article_fields(*tx)) for n, tx in enumerate(texts)], vocabulary)
+    for token in vocabulary:
+        expected_docs, expected_counts = [], []
+        for n, (title, body) in enumerate(texts):
+            # overlapping occurrences of the token's characters in the lower-cased field
+            count = sum(weight * sum(1 for i in range(len(text)) if fold(text).startswith(token, i))
+                        for text, weight in ((title or "", 4), (body or "", 1)))  # fmt: skip
+            if count:
+                expected_docs.append(n)
+                expected_counts.append(count)
+        docs, counts = found.get(token, (np.zeros(0), np.zeros(0)))
+        assert (docs.tolist(), counts.tolist()) == (expected_docs, expected_counts), token
 
 
 @pytest.mark.parametrize("values", [[], [0], [1, 2, 3, 300], [5, 70_000, 70_001], [2**32 - 1]])
