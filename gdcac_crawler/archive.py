@@ -468,7 +468,9 @@ DATASETTE_SEARCH_WHERE = (
 )
 DATASETTE_SEARCH_SQL = """with hits as (
   select rowid, %s as score from articles_fts
-   where articles_fts match gdcac_fts(:q) order by score limit 100
+   where articles_fts match gdcac_rank_fts(:q)
+     and +rowid in (select rowid from articles_fts where articles_fts match gdcac_fts(:q))
+   order by score limit 100
 )
 select a.title, gdcac_snippet(a.title, a.body_text, :q) as snippet, substr(a.published_at, 1, 10) as published,
        a.column_name, a.source, a.url, a.id

@@ -286,6 +286,14 @@ def sql_fts(query: str | None) -> str:
     return fts_expression(parse_query(str(query)))
 
 
+def sql_rank_fts(query: str | None) -> str:
+    """SQL function ``gdcac_rank_fts(q)``: the ``MATCH`` expression whose bm25 ranks a query's matches
+    (:func:`rank_expression`; combine it with ``gdcac_fts(q)``, which decides the matches)."""
+    if query is None or not str(query).strip():
+        return NO_MATCH
+    return rank_expression(parse_query(str(query)))
+
+
 def sql_snippet(title: str | None, body: str | None, query: str | None) -> str | None:
     """SQL function ``gdcac_snippet(title, body, q)``: :func:`snippet` with ``<mark>`` around the matches."""
     if query is None or not str(query).strip():
@@ -294,10 +302,12 @@ def sql_snippet(title: str | None, body: str | None, query: str | None) -> str |
 
 
 def register_sql_functions(conn) -> None:  # noqa: ANN001 (any sqlite3-compatible connection)
-    """Register ``gdcac_fts(q)`` and ``gdcac_snippet(title, body, q)`` on a ``sqlite3`` connection, e.g.::
+    """Register ``gdcac_fts(q)``, ``gdcac_rank_fts(q)`` and ``gdcac_snippet(title, body, q)`` on a ``sqlite3``
+    connection, e.g.::
 
         select a.title from articles_fts join articles a on a.id = printf('%016x', articles_fts.rowid)
          where articles_fts match gdcac_fts('网络安全') order by rank limit 10
     """
     conn.create_function("gdcac_fts", 1, sql_fts, deterministic=True)
+    conn.create_function("gdcac_rank_fts", 1, sql_rank_fts, deterministic=True)
     conn.create_function("gdcac_snippet", 3, sql_snippet, deterministic=True)

@@ -249,3 +249,26 @@ def test_the_end_of_a_run_optimises_once_the_archive_grew_by_a_tenth(tmp_path: P
         done = archive.maybe_optimize_search()
         assert done is not None and done["articles"] == 34 and done["promote_df"] == 10
         assert archive.maybe_optimize_search() is None
+
+
+def test_the_datasette_canned_query_ranks_as_archive_search(tmp_path: Path) -> None:
+    from gdcac_crawler.archive import DATASETTE_SEARCH_SQL
+    from gdcac_crawler.search import register_sql_functions
+
+    with Archive(tmp_path / "a.sqlite") as archive:
+        start(archive)
+        # the same length: the phrase once but its pairs often, against the phrase twice and its pairs twice
+        archive.add_article(article(1, "甲", "建设管理" + "建设，" * 8 + "管理，" * 8))
+        archive.add_article(article(2, "乙", "建设管理建设管理" + "其他内容" * 11))
+        for n in range(3, 12):
+            archive.add_article(article(n, "丙", "其他内容" * n))
+        expected = [r["id"] for r in archive.search("建设管理", limit=100)["results"]]
+    conn = sqlite3.connect(tmp_path / "a.sqlite")
+    register_sql_functions(conn)
+    rows = [r[-1] for r in conn.execute(DATASETTE_SEARCH_SQL, {"q": "建设管理"})]
+    by_phrase = [r[0] for r in conn.execute(
+        "SELECT d.article_id FROM articles_fts JOIN articles_fts_docs d ON d.doc = articles_fts.rowid "
+        "WHERE articles_fts MATCH gdcac_fts('建设管理') ORDER BY bm25(articles_fts, 4.0, 1.0, 4.0, 1.0)")]  # fmt: skip
+    conn.close()
+    assert rows == expected and len(rows) == 2
+    assert by_phrase == expected[::-1], "the case must tell ranking by pairs from ranking by the phrase"
