@@ -1637,15 +1637,23 @@ class Archive:
         tokens = [token for token, _ in ranking.rank_tokens(terms)]
         if not promoted or not all(token in promoted for token in tokens):
             return None
-        lengths, segment = self._doc_segments()
-        postings = ranking.Postings(lengths, {token: self._token_postings(token, segment) for token in tokens})
-        phrases = needs_phrase(terms)
-        confirm = self._phrase_confirmer(terms) if phrases else None
-        found = ranking.top_k(postings, tokens, k, confirm)
-        if found is None:
-            return None
-        best, candidates = found
-        ids = dict(self._search_doc_ids([doc for doc, _ in best]))
+        conn = self.db.conn
+        snapshot = not conn.in_transaction  # every read below from one snapshot, even while a crawl writes
+        if snapshot:
+            conn.execute("BEGIN")
+        try:
+            lengths, segment = self._doc_segments()
+            postings = ranking.Postings(lengths, {token: self._token_postings(token, segment) for token in tokens})
+            phrases = needs_phrase(terms)
+            confirm = self._phrase_confirmer(terms) if phrases else None
+            found = ranking.top_k(postings, tokens, k, confirm)
+            if found is None:
+                return None
+            best, candidates = found
+            ids = dict(self._search_doc_ids([doc for doc, _ in best]))
+        finally:
+            if snapshot:
+                conn.execute("COMMIT")
         return [(ids[doc], -score) for doc, score in best if doc in ids], None if phrases else candidates
 
     def _search_doc_ids(self, docs: list[int]) -> Iterator[tuple[int, str]]:

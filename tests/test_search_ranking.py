@@ -272,3 +272,35 @@ def test_the_datasette_canned_query_ranks_as_archive_search(tmp_path: Path) -> N
     conn.close()
     assert rows == expected and len(rows) == 2
     assert by_phrase == expected[::-1], "the case must tell ranking by pairs from ranking by the phrase"
+
+
+def test_a_search_reads_the_postings_from_one_snapshot_while_they_are_merged(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    with Archive(path, batch_size=10) as archive:
+        start(archive)
+        for n in range(40):
+            archive.add_article(article(n, "标题", "网络" * (n % 5 + 1) + "安全" * (n % 3)))
+        archive.optimize_search(min_df=10)
+        for n in range(40, 60):  # new segments, which a merge will rewrite
+            archive.add_article(article(n, "标题", "网络安全" * (n % 4 + 1)))
+        archive.flush()
+        expected = archive.search("网络", limit=10)
+    writer = Archive(path)
+    reader = Archive(path, readonly=True)
+    read_lengths = reader._doc_segments
+    merged = []
+
+    def lengths_then_merge():
+        result = read_lengths()
+        if not merged:
+            merged.append(writer.optimize_search())  # commits while the search is between two reads
+        return result
+
+    reader._doc_segments = lengths_then_merge
+    try:
+        assert reader.search("网络", limit=10) == expected
+        assert merged and merged[0]["merged_tokens"] > 0
+        assert reader.search("网络", limit=10) == expected  # and after the merge
+    finally:
+        reader.close()
+        writer.close()
