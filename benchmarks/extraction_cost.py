@@ -13,7 +13,10 @@ Each extractor gets the page's raw bytes and its URL and returns title, time, so
 * GNE       — ``GeneralNewsExtractor().extract(html)`` on the decoded text;
 * trafilatura — ``trafilatura.bare_extraction(html, url=..., with_metadata=True)`` on the decoded text.
 
-Time per page is the best of ``--rounds`` passes over all pages, divided by the number of pages.  Body
+Time per page is the best of ``--rounds`` passes over all pages, divided by the number of pages.  With
+``--floor``, the parts of the profile path that no Python-level change removes are timed on their own the same
+way — decoding the bytes into a response and its text, parsing the text (``parse_html``), walking the body into
+lines (``html_blocks``) and sanitising the body's HTML with nh3 — to show what bounds its cost.  Body
 agreement is the share of the reference body's lines (the drc profile's output, checked line by line against
 the page in tests/test_extract_drc.py) found in the extractor's body, and the furniture each one leaked.
 """
@@ -30,9 +33,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gdcac_crawler.extract.article import clean_article, extract_article
+from gdcac_crawler.extract.article import (
+    _inner_html,
+    _selectors,
+    clean_article,
+    extract_article,
+    sanitise_html,
+)
 from gdcac_crawler.extract.dates import parse_date
 from gdcac_crawler.extract.encoding import choose_encoding, response_from_bytes
+from gdcac_crawler.extract.text import html_blocks, indexed, parse_html, select
 from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import resolve_profile
 
@@ -97,6 +107,37 @@ def timed(run, corpus: list[tuple[str, bytes]], rounds: int) -> float:
     return best / len(corpus) * 1000.0
 
 
+def floor(corpus: list[tuple[str, bytes]], rounds: int) -> dict[str, float]:
+    """ms per page of the parts of the profile path that bound its cost, each timed alone like the whole."""
+    texts, bodies = [], []
+    for url, body in corpus:
+        text = response_from_bytes(url, body, UTF8).text
+        root = parse_html(text)
+        profile = resolve_profile("auto", url)
+        with indexed(root, _selectors(profile)):
+            found = next((select(root, css) for css in profile.body_css if select(root, css)), None)
+        texts.append(text)
+        bodies.append(found[0])
+    htmls = [_inner_html(b) for b in bodies]
+    parts = {
+        "decode": lambda i: response_from_bytes(corpus[i][0], corpus[i][1], UTF8).text,
+        "parse": lambda i: parse_html(texts[i]),
+        "body_walk": lambda i: html_blocks(bodies[i]),
+        "serialise_and_sanitise": lambda i: sanitise_html(_inner_html(bodies[i])),
+        "sanitise": lambda i: sanitise_html(htmls[i]),
+    }
+    out = {}
+    for name, part in parts.items():
+        best = float("inf")
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for i in range(len(corpus)):
+                part(i)
+            best = min(best, time.perf_counter() - started)
+        out[name] = best / len(corpus) * 1000.0
+    return out
+
+
 def _lines(text: str) -> list[str]:
     return [re.sub(r"\s+", "", line) for line in text.split("\n") if line.strip()]
 
@@ -120,6 +161,7 @@ def agreement(reference: dict, got: dict) -> dict:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--floor", action="store_true", help="also time the parts that bound the profile path")
     args = parser.parse_args(argv)
     mirror, real = pages()
     extractors = {"profile": ours("auto"), "fallback": ours("generic")}
@@ -147,6 +189,12 @@ def main(argv: list[str]) -> int:
     if "GNE" in times:
         gne_ms = times["GNE"]
         result["ratios_to_GNE"] = {name: {c: round(t[c] / gne_ms[c], 3) for c in t} for name, t in times.items()}
+    if args.floor:
+        parts = {c: floor(corpus, args.rounds if c == "mirror" else args.rounds * 10) for c, corpus in corpora.items()}
+        result["profile_path_parts_ms_per_page"] = parts
+        if "GNE" in times:
+            result["profile_path_parts_ratios_to_GNE"] = {
+                c: {name: round(ms / times["GNE"][c], 3) for name, ms in p.items()} for c, p in parts.items()}
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0

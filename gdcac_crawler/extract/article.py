@@ -4,6 +4,11 @@ Pure functions: no engine, no database.  Each field is read with the profile's s
 find nothing, the government meta tags and the generic fallbacks (:mod:`gdcac_crawler.extract.fallback`)
 fill it, and ``methods`` says which produced it (``profile:<css>``, ``meta:<tag>``, ``fallback:<how>``).
 Cleaning (boilerplate lines, entities, source labels) is the clean pipeline's work: see :func:`clean_article`.
+
+Cost: :func:`extract_article` parses the page once into plain lxml elements (:func:`article_root`), answers the
+profile's selectors from a one-pass index of the ids and classes they name (``text.indexed``), reads everything
+around the body first and then prunes the body in place (a page passed as a Selector is the caller's, so its body
+is copied instead), and serialises the body's children in one call.
 """
 
 from __future__ import annotations
@@ -16,19 +21,22 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from lxml import etree
 from parsel import Selector
+from scrapy.http import HtmlResponse
 
 from gdcac_crawler.extract import dates, fallback
 from gdcac_crawler.extract.text import (
     indexed,
     RELATED_LABEL_RE,
     Block,
-    clean_body_lines,
+    clean_normalised_lines,
     decode_entities,
     drop_html_blocks,
+    drop_tree,
     html_blocks,
     is_file_name,
     normalise_meta,
     normalise_space,
+    parse_html,
     raw_text_nodes,
     rule_on,
     select,
@@ -93,6 +101,40 @@ def root_of(response_or_text: Any) -> etree._Element:
     return selector_for(response_or_text).root
 
 
+def article_root(response_or_text: Any) -> etree._Element:
+    """The document of an article page (see :func:`_parsed`)."""
+    return _parsed(response_or_text)[0]
+
+
+_XML_DECLARATION_RE = re.compile(r"[\s\ufeff]*<\?xml\s")
+
+
+def _parsed(response_or_text: Any) -> tuple[etree._Element, bool]:
+    """``(root, own)``: the document of an article page, and whether it was parsed for this call alone.
+
+    An HTML response's text (and HTML text) is parsed by :func:`~gdcac_crawler.extract.text.parse_html` — the
+    tree ``response.selector`` would build, in plain lxml elements, which the extraction's many element visits
+    read faster.  A Selector's document, and the one Scrapy's selector builds for any other response (XML, or
+    text that parsel reads as XML), belong to the caller: ``own`` is false.
+    """
+    if isinstance(response_or_text, Selector):
+        return response_or_text.root, False
+    if isinstance(response_or_text, str):
+        text = response_or_text
+        if text.lstrip()[:1] in ("{", "[") or _XML_DECLARATION_RE.match(text):  # parsel may read JSON or XML
+            return Selector(text=text).root, True
+        return parse_html(text), True
+    if isinstance(response_or_text, HtmlResponse):
+        return parse_html(response_or_text.text), True
+    return response_or_text.selector.root, False
+
+
+def _selectors(profile: Profile) -> tuple[str, ...]:
+    """The selectors extraction asks of a whole page with ``profile`` (what its index records)."""
+    return (*profile.title_css, *profile.body_css, *profile.info_css, ", ".join(profile.breadcrumb_css),
+            ", ".join(profile.related_css), profile.attachment_css, ", ".join(profile.body_exclude_css))
+
+
 def _text(el: etree._Element) -> str:
     return normalise_space(" ".join(text_nodes(el)))
 
@@ -111,16 +153,16 @@ def _first_text(root: etree._Element, css_list: tuple[str, ...]) -> tuple[str | 
     return None, None
 
 
-_META_XPATH = etree.XPath("//meta[@name][@content]")
-
-
 def meta_tags(root: etree._Element) -> dict[str, str]:
     """The government meta tags the page carries (``SiteName``, ``PubDate``, ``ContentSource``, ...)."""
     found: dict[str, str] = {}
-    for el in _META_XPATH(root):
-        key = _META_KEYS.get(el.get("name", "").lower())
+    for el in root.iter("meta"):  # what //meta[@name][@content] finds, without an XPath evaluation
+        name, content = el.get("name"), el.get("content")
+        if name is None or content is None:
+            continue
+        key = _META_KEYS.get(name.lower())
         if key and key not in found:
-            found[key] = normalise_meta(el.get("content", "")) or ""
+            found[key] = normalise_meta(content) or ""
     return found
 
 
@@ -170,8 +212,21 @@ def _without(body: etree._Element, css_list: tuple[str, ...]) -> etree._Element:
     if css_list:
         for el in select(copy, ", ".join(css_list)):
             if el is not copy and el.getparent() is not None:
-                el.drop_tree()
+                drop_tree(el)
     return copy
+
+
+def _pruned(root: etree._Element, body: etree._Element, css_list: tuple[str, ...]) -> etree._Element:
+    """The body element itself with the excluded parts removed: for a page parsed for this extraction alone,
+    which nothing reads after its body (copying it, as :func:`_without` does, costs more than the rest of the
+    pruning).  The excluded parts are looked up on the whole (indexed) page, then kept if under the body."""
+    if css_list:
+        for el in select(root, ", ".join(css_list)):
+            if el is body or not any(a is body for a in el.iterancestors()):
+                continue
+            if el.getparent() is not None:
+                drop_tree(el)
+    return body
 
 
 def labelled_value(lines: list[str], field: str) -> tuple[str | None, str | None]:
@@ -219,7 +274,19 @@ def images_with_captions(blocks: list[Block], page_url: str) -> list[dict[str, A
     return images
 
 
+def _plainly_not_a_file(url: str) -> bool:
+    """Whether ``urlsplit(url).path`` surely ends in no attachment extension, told without splitting the URL:
+    its path is the end of the URL before ``?`` and ``#``, so a last dot there is the path's last dot.  (Only
+    for URLs that ``urlsplit`` takes as they stand: ASCII, no brackets, no tabs or line breaks.)"""
+    if not url.isascii() or "[" in url or "]" in url or "\t" in url or "\r" in url or "\n" in url:
+        return False
+    head = url.split("#", 1)[0].split("?", 1)[0]
+    return "." not in head or head.rsplit(".", 1)[1].lower().strip() not in ATTACHMENT_EXTENSIONS
+
+
 def _file_type(name: str | None, url: str | None) -> str | None:
+    if name is None and url and _plainly_not_a_file(url):
+        return None
     for candidate in (name, urlsplit(url).path if url else None):
         if candidate and "." in candidate:
             ext = candidate.rsplit(".", 1)[1].lower().strip()
@@ -233,6 +300,11 @@ def _link_url(a: etree._Element, page_url: str) -> str | None:
     if not href or href.lower().startswith(("javascript:", "#", "mailto:")):
         return None
     return urljoin(page_url, href)
+
+
+def _links(el: etree._Element) -> list[etree._Element]:
+    """The ``a[href]`` under ``el`` (itself included), in document order."""
+    return [a for a in el.iter("a") if a.get("href") is not None]
 
 
 def attachment_records(links: list[etree._Element], page_url: str) -> list[dict[str, Any]]:
@@ -260,7 +332,7 @@ def attachments(root: etree._Element, profile: Profile, page_url: str,
     """Attachment records: the profile's attachment links, and links in the body that point at documents."""
     candidates = list(select(root, profile.attachment_css))
     if body is not None:
-        candidates += [a for a in select(body, "a[href]") if _file_type(None, a.get("href"))]
+        candidates += [a for a in _links(body) if _file_type(None, a.get("href"))]
     return attachment_records(candidates, page_url)
 
 
@@ -333,7 +405,7 @@ def split_related_blocks(content: etree._Element) -> list[tuple[str, list[etree.
         for member in members:
             removed.add(id(member))
             if member.getparent() is not None:
-                member.drop_tree()
+                drop_tree(member)
         found.append((label, links))
     return found
 
@@ -370,10 +442,22 @@ def sanitise_html(fragment: str) -> str:
 
 
 def _inner_html(el: etree._Element) -> str:
-    return (el.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in el)
+    """The element's own text as it stands, then its children serialised as HTML (with their tails)."""
+    if not isinstance(el.tag, str) or el.tag.lower() in ("script", "style"):  # its tails are written raw
+        return (el.text or "") + "".join(etree.tostring(child, encoding="unicode", method="html") for child in el)
+    # The children in one call rather than one each: the element, stripped to a bare <div>, serialised whole.
+    text, tag, attrib = el.text, el.tag, dict(el.attrib)
+    el.text = None
+    el.attrib.clear()
+    el.tag = "div"
+    try:
+        html = etree.tostring(el, encoding="unicode", method="html", with_tail=False)
+    finally:
+        el.text, el.tag = text, tag
+        el.attrib.update(attrib)
+    return (text or "") + html[len("<div>"):-len("</div>")]
 
 
-_LINKED_XPATH = etree.XPath(".//img[@src] | .//a[@href]")
 #: The order of ``methods`` keys (stable output for reviewed golden files).
 METHOD_ORDER = ("title", "source", "published_at", "author", "editor", "doc_number", "index_number",
                 "column_path", "body", "attachments", "related")
@@ -388,13 +472,15 @@ def extract_article(response: Any, profile: Profile, *, url: str | None = None) 
     body_lines, body_html, images, attachments, related, meta and methods.  Fields it cannot find are
     ``None`` or empty.
     """
-    root = root_of(response)
-    with indexed(root):
-        return _extract_article(root, response, profile, url)
-
-
-def _extract_article(root: etree._Element, response: Any, profile: Profile, url: str | None) -> dict[str, Any]:
     profile = profile.bound(url or getattr(response, "url", "") or "http://localhost/")
+    root, own = _parsed(response)
+    with indexed(root, _selectors(profile)):
+        # a page parsed for this call alone has its body pruned in place rather than copied
+        return _extract_article(root, response, profile, url, owned=own)
+
+
+def _extract_article(root: etree._Element, response: Any, profile: Profile, url: str | None,
+                     owned: bool) -> dict[str, Any]:
     page_url = url or profile.canonical(getattr(response, "url", profile.base_url + "/"))
     use_fallbacks = profile.fallbacks
     methods: dict[str, str] = {}
@@ -480,20 +566,37 @@ def _extract_article(root: etree._Element, response: Any, profile: Profile, url:
             methods["column_path"] = "meta:ColumnName"
 
     related = _profile_related(root, profile, page_url)
+    # Everything read from the page around and under the body is read before the body is pruned (in place,
+    # when the page is this call's own).
+    found = attachment_records(list(select(root, profile.attachment_css)), page_url)
+    in_body: list[dict[str, Any]] = []
+    near: list[dict[str, Any]] = []
+    if body is not None:
+        in_body = [a for a in attachment_records(
+            [a for a in _links(body) if _file_type(None, a.get("href"))], page_url) if a not in found]
+        if use_fallbacks and body.getparent() is not None:
+            near = attachment_records(
+                [a for a in _links(body.getparent()) if _file_type(None, a.get("href"))], page_url)
+
     body_lines: list[str] = []
     body_html = None
     images: list[dict[str, Any]] = []
     block_links: list[etree._Element] = []
     if body is not None:
-        content = _without(body, profile.body_exclude_css)
+        if owned:
+            content = _pruned(root, body, profile.body_exclude_css)
+        else:
+            content = _without(body, profile.body_exclude_css)
         for label, links in split_related_blocks(content):
             block_links += links
             related += related_records(label, links, page_url)
         blocks = html_blocks(content)
         body_lines = [b.text for b in blocks if b.image is None]
         images = images_with_captions(blocks, page_url)
-        for el in _LINKED_XPATH(content):
+        for el in content.iter("img", "a"):  # .//img[@src] | .//a[@href]
             attr = "src" if el.tag == "img" else "href"
+            if el is content or el.get(attr) is None:
+                continue
             value = (el.get(attr) or "").strip()
             if value and not value.lower().startswith(("javascript:", "#", "data:")):
                 el.set(attr, urljoin(page_url, value))
@@ -511,24 +614,18 @@ def _extract_article(root: etree._Element, response: Any, profile: Profile, url:
                     labelled["editor"], methods["editor"] = normalise_meta(m.group(1)), "fallback:body-line"
                     break
 
-    found = attachment_records(list(select(root, profile.attachment_css)), page_url)
     if found:
         methods["attachments"] = "profile:attachment_css"
-    if body is not None:
-        in_body = [a for a in attachment_records(
-            [a for a in select(body, "a[href]") if _file_type(None, a.get("href"))], page_url) if a not in found]
-        if in_body:
-            found += in_body
-            methods.setdefault("attachments", "fallback:body-links")
+    if in_body:
+        found += in_body
+        methods.setdefault("attachments", "fallback:body-links")
     from_blocks = [a for a in attachment_records(block_links, page_url) if a not in found]
     if from_blocks:
         found += from_blocks
         methods.setdefault("attachments", "fallback:related-block")
-    if not found and use_fallbacks and body is not None and body.getparent() is not None:
-        near = [a for a in select(body.getparent(), "a[href]") if _file_type(None, a.get("href"))]
-        found = attachment_records(near, page_url)
-        if found:
-            methods["attachments"] = "fallback:links"
+    if not found and near:
+        found = near
+        methods["attachments"] = "fallback:links"
     if related:
         methods["related"] = "profile:related_css" if not block_links else "fallback:related-block"
 
@@ -594,13 +691,13 @@ def clean_article(fields: dict[str, Any], profile: Profile) -> dict[str, Any]:
     else:
         methods.pop("source", None)
     image_names = [img.get("alt") for img in out.get("images") or [] if img.get("alt")]
-    lines = list(out.get("body_lines") or [])
-    kept = clean_body_lines(lines, header_lines=profile.header_lines, footer_markers=profile.footer_markers,
-                            image_names=image_names, phrases=profile.boilerplate_phrases)
+    lines = [normalise_space(decode_entities(line)) for line in out.get("body_lines") or []]
+    kept = clean_normalised_lines(lines, header_lines=profile.header_lines, footer_markers=profile.footer_markers,
+                                  image_names=image_names, phrases=profile.boilerplate_phrases)
     if kept and rule_on("editor_line") and EDITOR_LINE_RE.match(kept[-1]):
         kept = kept[:-1]
     out["body_text"] = "\n".join(kept) if kept else None
-    dropped = {normalise_space(decode_entities(line)) for line in lines} - set(kept) - {""}
+    dropped = set(lines) - set(kept) - {""}
     out["body_html"] = drop_html_blocks(out.get("body_html") or "", dropped) or None
     out["methods"] = methods
     return out

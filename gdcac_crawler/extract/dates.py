@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 _DATE_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*(?:[-/.]|年)\s*(?P<m>\d{1,2})\s*(?:[-/.]|月)\s*(?P<d>\d{1,2})\s*日?"
@@ -22,6 +23,7 @@ _LABEL_RE = re.compile(r"^\s*(?:发布|更新|成文|印发)?(?:时间|日期)\s
 _EPOCH_RE = re.compile(r"^\s*(\d{10}|\d{13})\s*$")
 
 
+@lru_cache(maxsize=64)
 def _offset(tz: str) -> timezone:
     sign = -1 if tz.startswith("-") else 1
     hours, minutes = tz.lstrip("+-").split(":")

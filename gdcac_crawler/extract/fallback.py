@@ -35,7 +35,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from gdcac_crawler.extract.dates import listed_date, parse_date
-from gdcac_crawler.extract.text import SKIP_TAGS, normalise_meta, normalise_space, text_nodes
+from gdcac_crawler.extract.text import SKIP_TAGS, normalise_meta, normalise_space, text_content, text_nodes
 
 __all__ = [
     "density_body", "title_from_page", "preamble_lines", "breadcrumb_trails", "dated_link_entries",
@@ -266,7 +266,7 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
         own = (el.text or "").strip()
         if not (own and _CRUMB_LABEL_RE.match(own)):
             first = el.find("a")
-            if first is None or len(el) > 16 or normalise_space(first.text_content()) not in _HOME:
+            if first is None or len(el) > 16 or normalise_space(text_content(first)) not in _HOME:
                 continue
         parts = text_nodes(el)
         if not parts:
@@ -276,7 +276,7 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
             continue
         labelled = _CRUMB_LABEL_RE.match(text)
         links = el.findall(".//a")
-        if not labelled and not (links and normalise_space(links[0].text_content()) in _HOME
+        if not labelled and not (links and normalise_space(text_content(links[0])) in _HOME
                                  and len(links) >= 2 and re.search(r"[>›»＞→]", text)):
             continue
         if any(id(a) in seen for a in el.iterancestors()):

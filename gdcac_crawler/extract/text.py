@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cssselect
@@ -105,8 +105,16 @@ WIDGET_RES = (
 )
 
 
+#: What makes :func:`normalise_space` differ from ``" ".join(text.split())``: zero-width marks, and the white
+#: space that ``str.split`` splits on but :data:`_WS_RE` does not collapse.
+_SPLIT_DIFFERS_RE = re.compile("[\x1c-\x1f\x85\u1680\u2000\u2001\u2004-\u2008\u200a-\u200d\u2028\u2029\u202f"
+                               "\u205f\u2060\ufeff]")
+
+
 def normalise_space(text: str) -> str:
     """Collapse runs of white space (no-break and ideographic spaces included) and strip zero-width marks."""
+    if _SPLIT_DIFFERS_RE.search(text) is None:
+        return " ".join(text.split())  # the same, for text without those (nearly all): one C pass, no regex
     return _WS_RE.sub(" ", _ZW_RE.sub("", text)).strip()
 
 
@@ -146,71 +154,6 @@ class Block:
     """Whether the block is a heading element."""
 
 
-@dataclass
-class _Walker:
-    blocks: list[Block] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
-    centred: list[bool] = field(default_factory=lambda: [False])
-    heading: bool = False
-    lines: bool = True
-    """Rule ``paragraph_lines``: blocks and ``<br>`` end lines (off: the body runs together)."""
-    rows: bool = True
-    """Rule ``table_rows``: a table row is one line, cells joined by `` | ``."""
-
-    def flush(self) -> bool:
-        text = normalise_space("".join(self.parts))
-        self.parts.clear()
-        if text:
-            self.blocks.append(Block(text=text, centred=self.centred[-1], heading=self.heading))
-            return True
-        return False
-
-    def walk(self, el: etree._Element) -> None:
-        tag = el.tag if isinstance(el.tag, str) else None
-        if tag is None:  # comment or processing instruction: only its tail is text
-            return
-        tag = tag.lower()
-        if tag in SKIP_TAGS:
-            return
-        if tag == "br":
-            if self.lines:
-                self.flush()
-            return
-        if tag == "img":
-            self.flush()
-            self.blocks.append(Block(image={"src": el.get("src") or "", "alt": el.get("alt") or ""},
-                                     centred=self.centred[-1]))
-            return
-        if tag == "tr" and self.rows:
-            self.flush()
-            cells = [normalise_space(" ".join(_texts(c))) for c in el if isinstance(c.tag, str)
-                     and c.tag.lower() in ("td", "th")]
-            row = " | ".join(c for c in cells)
-            if row.strip(" |"):
-                self.blocks.append(Block(text=row))
-            return
-        block = tag in BLOCK_TAGS and self.lines
-        if block:
-            self.flush()
-            self.centred.append(self.centred[-1] or bool(_CENTER_RE.search(el.get("style") or ""))
-                                or (el.get("align") or "").lower() == "center" or tag == "center")
-            was_heading = self.heading
-            self.heading = self.heading or tag in HEADING_TAGS
-            before = len(self.blocks)
-        if el.text:
-            self.parts.append(el.text)
-        for child in el:
-            self.walk(child)
-            if child.tail:
-                self.parts.append(child.tail)
-        if block:
-            if not self.flush() and tag == "p" and len(self.blocks) == before:
-                # an empty paragraph (&nbsp;, <br>): kept as an empty line for the empty_paragraphs rule
-                self.blocks.append(Block(text="", centred=self.centred[-1]))
-            self.centred.pop()
-            self.heading = was_heading
-
-
 def _texts(el: etree._Element) -> Iterable[str]:
     """Text nodes under ``el``, scripts and styles excepted."""
     for node in el.iter():
@@ -237,16 +180,96 @@ def text_nodes(el: etree._Element) -> list[str]:
 
 
 def html_blocks(el: etree._Element) -> list[Block]:
-    """The blocks of a body container, in reading order."""
-    walker = _Walker(lines=rule_on("paragraph_lines"), rows=rule_on("table_rows"))
+    """The blocks of a body container, in reading order.
+
+    One walk of the container: text accumulates until a block element (or ``<br>``, rule ``paragraph_lines``)
+    ends a line; a centred or heading block passes that down to the lines inside it.
+    """
+    lines = rule_on("paragraph_lines")  # off: the body runs together
+    rows = rule_on("table_rows")  # a table row is one line, cells joined by " | "
+    blocks: list[Block] = []
+    parts: list[str] = []
+    append = parts.append
+    # The elements the walk does more with than take their text: under none of them, a subtree's text is
+    # taken whole (lxml's itertext, in C) instead of element by element.
+    special = SKIP_TAGS | {"br", "img"} | ({"tr"} if rows else frozenset()) | (BLOCK_TAGS if lines else frozenset())
+
+    def plain(el: etree._Element) -> bool:
+        for node in el.iterdescendants():
+            tag = node.tag
+            if isinstance(tag, str):
+                if tag.lower() in special:
+                    return False
+            elif tag is not etree.Comment and tag is not etree.ProcessingInstruction:
+                return False
+        return True
+
+    def flush(centred: bool, heading: bool) -> bool:
+        if not parts:  # a block that starts right after another ends
+            return False
+        text = normalise_space("".join(parts))
+        parts.clear()
+        if text:
+            blocks.append(Block(text=text, centred=centred, heading=heading))
+            return True
+        return False
+
+    def walk(el: etree._Element, centred: bool, heading: bool) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):  # comment or processing instruction: only its tail is text
+            return
+        tag = tag.lower()
+        if tag in SKIP_TAGS:
+            return
+        if tag == "br":
+            if lines:
+                flush(centred, heading)
+            return
+        if tag == "img":
+            flush(centred, heading)
+            blocks.append(Block(image={"src": el.get("src") or "", "alt": el.get("alt") or ""}, centred=centred))
+            return
+        if tag == "tr" and rows:
+            flush(centred, heading)
+            cells = [normalise_space(" ".join(_texts(c))) for c in el if isinstance(c.tag, str)
+                     and c.tag.lower() in ("td", "th")]
+            row = " | ".join(cells)
+            if row.strip(" |"):
+                blocks.append(Block(text=row))
+            return
+        block = lines and tag in BLOCK_TAGS
+        if block:
+            flush(centred, heading)
+            if not centred:
+                centred = (bool(_CENTER_RE.search(el.get("style") or "")) or (el.get("align") or "").lower() == "center"
+                           or tag == "center")
+            heading = heading or tag in HEADING_TAGS
+            before = len(blocks)
+        if not len(el):
+            if el.text:
+                append(el.text)
+        elif plain(el):
+            append(text_content(el))  # its text and its descendants' text and tails, comments' excepted
+        else:
+            if el.text:
+                append(el.text)
+            for child in el:
+                walk(child, centred, heading)
+                tail = child.tail
+                if tail:
+                    append(tail)
+        if block and not flush(centred, heading) and tag == "p" and len(blocks) == before:
+            # an empty paragraph (&nbsp;, <br>): kept as an empty line for the empty_paragraphs rule
+            blocks.append(Block(text="", centred=centred))
+
     if el.text:
-        walker.parts.append(el.text)
+        append(el.text)
     for child in el:
-        walker.walk(child)
+        walk(child, False, False)
         if child.tail:
-            walker.parts.append(child.tail)
-    walker.flush()
-    return walker.blocks
+            append(child.tail)
+    flush(False, False)
+    return blocks
 
 
 def boilerplate_line(line: str, header_lines: Iterable[str] = (), footer_markers: Iterable[str] = (),
@@ -272,12 +295,18 @@ def clean_body_lines(lines: list[str], *, header_lines: Iterable[str] = (), foot
     * header, breadcrumb, widget and footer lines (and the profile's own boilerplate ``phrases``) go only
       from the leading and trailing runs of the body: the same words inside the article's prose are kept.
     """
+    return clean_normalised_lines([normalise_space(decode_entities(raw)) for raw in lines], header_lines=header_lines,
+                        footer_markers=footer_markers, image_names=image_names, phrases=phrases)
+
+
+def clean_normalised_lines(lines: list[str], *, header_lines: Iterable[str], footer_markers: Iterable[str],
+                 image_names: Iterable[str], phrases: Iterable[str]) -> list[str]:
+    """:func:`clean_body_lines` of lines already decoded and normalised."""
     names = {n for n in image_names if n} if rule_on("filename_images") else set()
     drop_files = rule_on("filename_images")
     drop_empty = rule_on("empty_paragraphs")
     out = []
-    for raw in lines:
-        line = normalise_space(decode_entities(raw))
+    for line in lines:
         if not line:
             if drop_empty:
                 continue
@@ -295,10 +324,74 @@ def clean_body_lines(lines: list[str], *, header_lines: Iterable[str] = (), foot
     return out[start:end]
 
 
+def parse_html(text: str) -> etree._Element:
+    """The document of an HTML page's text, parsed exactly as parsel (hence ``response.selector``) parses it —
+    the same libxml2 parser and options on the same bytes — but into plain lxml elements: ``lxml.html``'s
+    element classes are looked up in Python for every element the code touches, which costs more than the
+    parse itself on a small page.  Use :func:`drop_tree` and :func:`text_content` for what those classes add.
+    """
+    body = text.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(body, parser=parser)
+    if root is None:  # nothing but white space or a comment
+        root = etree.fromstring(b"<html/>", parser=parser)
+    return root
+
+
+def drop_tree(el: etree._Element) -> None:
+    """Remove ``el`` and its subtree from its parent, keeping its tail text (``lxml.html``'s ``drop_tree``)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
+
+
+def text_content(el: etree._Element) -> str:
+    """All the text under ``el``, tails included, comments excepted (``lxml.html``'s ``text_content``): libxml2
+    gathers it in one call, several times faster than joining ``itertext()``."""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
+
+_FULL_HTML_RE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
+_META_CONTENT_TYPE_RE = re.compile(r'<meta http-equiv="Content-Type"[^>]*>')
+
+
 def drop_html_blocks(body_html: str, dropped: set[str]) -> str:
     """Remove from ``body_html`` the text-only blocks whose whole text is one of the ``dropped`` lines."""
     if not body_html or not dropped:
         return body_html
+    if _FULL_HTML_RE.match(body_html):
+        return _drop_html_blocks_lxml_html(body_html, dropped)
+    # What lxml.html's fragment_fromstring(create_parent="div") parses, in plain lxml elements (see
+    # parse_html): the fragment wrapped in <html><body>, the body standing in for the created <div>.
+    doc = etree.fromstring(f"<html><body>{body_html}</body></html>", etree.HTMLParser())
+    bodies = [child for child in doc if child.tag == "body"]
+    if len(bodies) != 1 or bodies[0].attrib:
+        return _drop_html_blocks_lxml_html(body_html, dropped)
+    fragment = bodies[0]
+    for el in list(fragment.iter(*BLOCK_TAGS)):
+        if el is fragment:
+            continue
+        if normalise_space(decode_entities(text_content(el))) not in dropped or el.getparent() is None:
+            continue
+        if next(el.iter("img"), None) is None:
+            drop_tree(el)  # keeps its tail text
+    text = fragment.text if fragment.text and fragment.text.strip() else ""
+    fragment.text = None
+    inner = etree.tostring(fragment, method="html", encoding="unicode")
+    if not (inner.startswith("<body>") and inner.endswith("</body>")):
+        return _drop_html_blocks_lxml_html(body_html, dropped)
+    inner = inner[len("<body>"):-len("</body>")]
+    if "<meta" in inner:
+        inner = _META_CONTENT_TYPE_RE.sub("", inner)
+    return (text + inner).strip()
+
+
+def _drop_html_blocks_lxml_html(body_html: str, dropped: set[str]) -> str:
     fragment = lxml_html.fragment_fromstring(body_html, create_parent="div")
     for el in list(fragment.iter()):
         if el is fragment or not isinstance(el.tag, str) or el.tag.lower() not in BLOCK_TAGS:
@@ -318,10 +411,34 @@ def _compiled(css: str) -> etree.XPath:
     return etree.XPath(_TRANSLATOR.css_to_xpath(css))
 
 
+#: A compound selector as ``(tag, id, classes)``: ``h1.title`` → ``("h1", None, ("title",))``.
+_Compound = tuple[str | None, str | None, tuple[str, ...]]
+
+
+def _compound(tree: object) -> _Compound | None:
+    id_, classes = None, []
+    while True:
+        if isinstance(tree, cssselect.parser.Class):
+            classes.append(tree.class_name)
+            tree = tree.selector
+        elif isinstance(tree, cssselect.parser.Hash) and id_ is None:
+            id_ = tree.id
+            tree = tree.selector
+        elif isinstance(tree, cssselect.parser.Element) and tree.namespace is None:
+            tag = None if tree.element in (None, "*") else tree.element.lower()
+            break
+        else:
+            return None
+    if tag is None and id_ is None and not classes:
+        return None
+    return tag, id_, tuple(classes)
+
+
 @lru_cache(maxsize=512)
-def _simple_parts(css: str) -> tuple[tuple[str | None, str | None, tuple[str, ...]], ...] | None:
-    """``css`` as ``(tag, id, classes)`` per comma-separated part when every part is that simple (``h1.title``,
-    ``#content1``, ``div.a.b``), else ``None``: such selectors can be answered from an element index."""
+def _simple_parts(css: str) -> tuple[tuple[_Compound, ...], ...] | None:
+    """``css`` per comma-separated part as its compound selectors (``(tag, id, classes)``), one, or two joined
+    by a descendant combinator, when every part is that simple (``h1.title``, ``#content1``, ``div.a.b``,
+    ``.fjlis a``), else ``None``: such selectors can be answered from an element index."""
     try:
         selectors = cssselect.parse(css)
     except cssselect.SelectorError:
@@ -330,85 +447,132 @@ def _simple_parts(css: str) -> tuple[tuple[str | None, str | None, tuple[str, ..
     for selector in selectors:
         if selector.pseudo_element:
             return None
-        tree, id_, classes = selector.parsed_tree, None, []
-        while True:
-            if isinstance(tree, cssselect.parser.Class):
-                classes.append(tree.class_name)
-                tree = tree.selector
-            elif isinstance(tree, cssselect.parser.Hash) and id_ is None:
-                id_ = tree.id
-                tree = tree.selector
-            elif isinstance(tree, cssselect.parser.Element) and tree.namespace is None:
-                tag = None if tree.element in (None, "*") else tree.element.lower()
-                break
-            else:
+        tree = selector.parsed_tree
+        if isinstance(tree, cssselect.parser.CombinedSelector):
+            if tree.combinator != " ":
                 return None
-        if tag is None and id_ is None and not classes:
+            chain = (_compound(tree.selector), _compound(tree.subselector))
+        else:
+            chain = (_compound(tree),)
+        if any(c is None for c in chain):
             return None
-        parts.append((tag, id_, tuple(classes)))
+        parts.append(chain)
     return tuple(parts)
 
 
-class _Index:
-    """Every element of one parsed page by id, class and tag, built in a single pass.
+@lru_cache(maxsize=128)
+def _wanted(css_list: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The ids and classes that the simple selectors among ``css_list`` look up first."""
+    ids: set[str] = set()
+    classes: set[str] = set()
+    for css in css_list:
+        for chain in (_simple_parts(css) or ()) if css else ():
+            _, ident, names = chain[0]
+            if ident is not None:
+                ids.add(ident)
+            elif names:
+                classes.add(names[0])
+    return frozenset(ids), frozenset(classes)
 
-    An XPath evaluation costs tens of microseconds whatever it finds; extraction asks a page a dozen
-    questions, most of them ``#id`` or ``tag.class``, which the index answers by lookup.
+
+def _matches(el: etree._Element, compound: _Compound) -> bool:
+    tag, ident, classes = compound
+    if tag is not None and el.tag != tag:
+        return False
+    if ident is not None and el.get("id") != ident:
+        return False
+    return not classes or set(classes) <= set((el.get("class") or "").split())
+
+
+class _Index:
+    """The elements of one parsed page that carry the ids and classes a profile's selectors ask for, with
+    their positions in document order, found in a single pass.
+
+    An XPath evaluation visits the whole page whatever it finds (tens to hundreds of microseconds); extraction
+    asks a page a dozen questions, most of them ``#id``, ``tag.class`` or ``.class tag``, which the index
+    answers by lookup.  ``wanted`` (ids, classes) limits what is recorded; ``None`` records every id and class.
+    A selector that needs anything not recorded is not answered here (``None``): XPath answers it.
     """
 
-    def __init__(self, root: etree._Element) -> None:
+    def __init__(self, root: etree._Element,
+                 wanted: tuple[frozenset[str], frozenset[str]] | None = None) -> None:
         self.root = root
-        self.order: dict[etree._Element, int] = {}
+        self.wanted = wanted
+        self.position: dict[etree._Element, int] = {}
         self.by_id: dict[str, list[etree._Element]] = {}
         self.by_class: dict[str, list[etree._Element]] = {}
-        self.by_tag: dict[str, list[etree._Element]] = {}
-        for position, el in enumerate(root.iter(etree.Element)):
-            self.order[el] = position
-            self.by_tag.setdefault(el.tag, []).append(el)
+        if wanted is not None and not (wanted[0] or wanted[1]):
+            return  # nothing to look up (the generic profile has no selectors)
+        ids, names = wanted if wanted is not None else (None, None)
+        position, by_id, by_class = self.position, self.by_id, self.by_class
+        for n, el in enumerate(root.iter(etree.Element)):
             ident = el.get("id")
-            if ident:
-                self.by_id.setdefault(ident, []).append(el)
+            if ident and (ids is None or ident in ids):
+                by_id.setdefault(ident, []).append(el)
+                position[el] = n
             classes = el.get("class")
             if classes:
                 for token in set(classes.split()):
-                    self.by_class.setdefault(token, []).append(el)
+                    if names is None or token in names:
+                        by_class.setdefault(token, []).append(el)
+                        position[el] = n
+
+    def _first(self, compound: _Compound) -> list[etree._Element] | None:
+        _, ident, classes = compound
+        if ident is not None:
+            if self.wanted is not None and ident not in self.wanted[0]:
+                return None
+            candidates = self.by_id.get(ident, [])
+        elif classes:
+            if self.wanted is not None and classes[0] not in self.wanted[1]:
+                return None
+            candidates = self.by_class.get(classes[0], [])
+        else:
+            return None
+        return [el for el in candidates if _matches(el, compound)]
 
     def select(self, css: str) -> list[etree._Element] | None:
-        """The matches of a simple selector in document order; ``None`` when ``css`` is not simple."""
+        """The matches of a simple selector in document order; ``None`` when the index cannot answer it."""
         parts = _simple_parts(css)
         if parts is None:
             return None
-        found: list[etree._Element] = []
-        for tag, ident, classes in parts:
-            if ident is not None:
-                candidates = self.by_id.get(ident, [])
-            elif classes:
-                candidates = self.by_class.get(classes[0], [])
-            else:
-                candidates = self.by_tag.get(tag or "", [])
-            for el in candidates:
-                if tag is not None and el.tag != tag:
-                    continue
-                if ident is not None and el.get("id") != ident:
-                    continue
-                if classes and not set(classes) <= set((el.get("class") or "").split()):
-                    continue
-                found.append(el)
-        if len(parts) > 1:
-            found = sorted(set(found), key=self.order.__getitem__)
-        return found
+        if len(parts) == 1 and len(parts[0]) == 1 and parts[0][0][1] is None and not parts[0][0][2]:
+            return list(self.root.iter(parts[0][0][0]))  # a bare tag: libxml2 walks the tree for it
+        found: dict[int, etree._Element] = {}
+        for chain in parts:
+            first = self._first(chain[0])
+            if first is None:
+                return None
+            if len(chain) == 1:
+                if len(parts) == 1:
+                    return first
+                for el in first:
+                    found[self.position[el]] = el
+                continue
+            # ``A B``: the B elements under each A; a subtree's elements hold consecutive positions, so the
+            # k-th element of A's own walk stands at A's position + k.
+            inner = chain[1]
+            for ancestor in first:
+                start = self.position[ancestor]
+                for k, el in enumerate(ancestor.iter(etree.Element)):
+                    if k and _matches(el, inner):
+                        found[start + k] = el
+        return [found[n] for n in sorted(found)]
 
 
 _INDEX: ContextVar[_Index | None] = ContextVar("gdcac_select_index", default=None)
 
 
 @contextmanager
-def indexed(root: etree._Element) -> Iterator[None]:
+def indexed(root: etree._Element, css: Iterable[str] | None = None) -> Iterator[None]:
     """Within the block, :func:`select` on ``root`` answers simple selectors from an index of the page.
 
-    The page must not change inside the block (the index would go stale); copies of its parts may.
+    ``css`` names the selectors the block will ask (a profile's), so that only their ids and classes are
+    recorded; ``None`` records all.  The page must not change inside the block (the index would go stale);
+    copies of its parts may.
     """
-    token = _INDEX.set(_Index(root))
+    wanted = None if css is None else _wanted(tuple(css))
+    token = _INDEX.set(_Index(root, wanted))
     try:
         yield
     finally:
