@@ -1372,6 +1372,12 @@ class Archive:
     def _promoted_tokens(self) -> dict[str, int]:
         """The tokens that have postings, each with a number (read again whenever another connection has
         optimised the index)."""
+        if not getattr(self, "_has_postings_tables", False):
+            # an archive from before m040_search_postings, opened read-only, has none: FTS5 ranks everything
+            row = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_meta'").fetchone()
+            if row is None:
+                return {}
+            self._has_postings_tables = True
         generation = _search_meta(self.db, "generation", 0)
         cached = getattr(self, "_promoted", None)
         if cached is None or cached[0] != generation:

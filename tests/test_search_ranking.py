@@ -304,3 +304,25 @@ def test_a_search_reads_the_postings_from_one_snapshot_while_they_are_merged(tmp
     finally:
         reader.close()
         writer.close()
+
+
+def test_an_archive_from_before_the_postings_is_searched_read_only(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from gdcac_crawler.archive import migrations
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="m040_search_postings")
+    db.close()
+    with Archive(path, batch_size=1) as archive:  # a writer migrates it; undo that for the read-only case
+        start(archive)
+        archive.add_article(article(1, "网络安全", "网络安全的正文"))
+    plain = sqlite_utils.Database(path)
+    for table in ("search_postings", "search_tokens", "search_meta"):
+        plain[table].drop()
+    plain.execute("DELETE FROM _sqlite_migrations WHERE name = 'm040_search_postings'")
+    plain.close()
+    with Archive(path, readonly=True) as reader:
+        found = reader.search("网络", limit=5)
+    assert found["total"] == 1 and found["results"][0]["title"] == "网络安全"
