@@ -586,6 +586,8 @@ def migrate(db: str, reindex: bool, optimize: bool, promote_df: int | None) -> N
             click.echo(f"search index rebuilt: {archive.rebuild_search_index()} articles")
         if optimize:
             done = archive.optimize_search(min_df=promote_df)
+            if "skipped" in done:
+                raise click.ClickException(f"search postings not optimised: {done['skipped']}; run it again")
             click.echo(
                 f"search postings: {done['promoted']} tokens in at least {done['promote_df']} of "
                 f"{done['articles']} articles ({done['newly_promoted']} new), {done['merged_tokens']} merged, "

@@ -326,3 +326,38 @@ def test_an_archive_from_before_the_postings_is_searched_read_only(tmp_path: Pat
     with Archive(path, readonly=True) as reader:
         found = reader.search("网络", limit=5)
     assert found["total"] == 1 and found["results"][0]["title"] == "网络安全"
+
+
+def test_an_optimisation_overtaken_by_another_writer_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "a.sqlite"
+    with Archive(path, batch_size=10) as archive:
+        start(archive)
+        for n in range(40):
+            archive.add_article(article(n, "标题", "网络" * (n % 5 + 1)))
+        archive.optimize_search(min_df=10)
+        for n in range(40, 50):
+            archive.add_article(article(n, "标题", "网络安全" * (n % 3 + 1)))
+        archive.flush()
+        before = archive.db.execute("SELECT token, segment, docs, counts FROM search_postings ORDER BY 1, 2").fetchall()
+        other = Archive(path, batch_size=1)
+        merge = archive._merged_postings
+
+        def merge_while_another_writes(*args):
+            result = merge(*args)
+            other.add_article(article(99, "标题", "网络空间"))  # a crawl's flush commits meanwhile
+            return result
+
+        archive._merged_postings = merge_while_another_writes
+        try:
+            done = archive.optimize_search()
+        finally:
+            del archive._merged_postings
+            other.close()
+        assert "skipped" in done
+        after = archive.db.execute("SELECT token, segment, docs, counts FROM search_postings ORDER BY 1, 2")
+        assert [r for r in after if r[1] != max(x[1] for x in before) + 1] == before  # only the other's segment
+        found = archive.search("网络", limit=60)
+        assert found["total"] == 51 and len(found["results"]) == 51
+        done = archive.optimize_search()
+        assert "skipped" not in done and done["articles"] == 51
+        assert archive.search("网络", limit=60) == found
