@@ -588,9 +588,19 @@ def m040_search_postings(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value)")
 
 
+@migrations()
+def m041_attachment_validators(db: sqlite_utils.Database) -> None:
+    """``attachment_files.etag`` and ``last_modified``: the validators a stored file came with, so that the next
+    run asks for it conditionally (a 304 keeps the stored file, status ``not_modified``)."""
+    table = db["attachment_files"]
+    for name in ("etag", "last_modified"):
+        if name not in table.columns_dict:
+            table.add_column(name, str)
+
+
 _ATTACHMENT_FILE_COLUMNS = (
     "article_id", "url", "name", "type", "status", "error", "sha256", "size", "path", "content_type",
-    "sniffed_type", "run_id", "fetched_at",
+    "sniffed_type", "run_id", "fetched_at", "etag", "last_modified",
 )  # fmt: skip
 
 #: Columns :meth:`Archive.known_articles` returns (all from ``m001_initial`` but ``removed_run_id``).
@@ -1208,6 +1218,19 @@ class Archive:
         self._check_writable()
         self._buffer_attachment_files(article_id(article_url), files, run_id)
         self._item_added()
+
+    def stored_attachments(self) -> dict[str, dict[str, Any]]:
+        """``{attachment URL: its file}`` for every attachment whose file the store holds (the newest record
+        of each URL that was stored or found not modified): ``sha256``, ``path``, ``size``, ``content_type``,
+        ``sniffed_type``, ``etag``, ``last_modified`` — what a run needs to ask for it conditionally."""
+        self.flush()
+        rows = self.db.execute(
+            "SELECT url, sha256, path, size, content_type, sniffed_type, etag, last_modified FROM attachment_files "
+            "WHERE status IN ('stored', 'not_modified') AND path IS NOT NULL AND sha256 IS NOT NULL "
+            "ORDER BY fetched_at"
+        )
+        names = ("sha256", "path", "size", "content_type", "sniffed_type", "etag", "last_modified")
+        return {url: dict(zip(names, rest)) for url, *rest in rows}
 
     def attachment_files(self, id_or_url: str) -> list[dict[str, Any]]:
         """The ``attachment_files`` rows of an article (by id or URL), in URL order."""

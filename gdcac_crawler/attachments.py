@@ -13,9 +13,16 @@
 * ``item_completed``: every attachment's outcome goes into the item's ``attachment_files``; the archive
   pipeline (which runs after this one, 700 < 800) writes them to the ``attachment_files`` table.
 
-Stats: ``gdcac/attachments/stored``, ``gdcac/attachments/failed/<reason>``, ``gdcac/attachments/offsite``.
-Settings: ``GDCAC_ATTACHMENTS_ENABLED``, ``GDCAC_FILES_STORE`` (default: ``files`` beside the archive, i.e.
-``archive/files/``), ``GDCAC_ATTACHMENTS_MAX_SIZE``.
+A file the archive already holds (:meth:`~gdcac_crawler.archive.Archive.stored_attachments`, read once when the
+spider opens, its file still in the store) is asked for **conditionally**, with the ``ETag`` and
+``Last-Modified`` it came with: a 304 keeps the stored file (status ``not_modified``, nothing downloaded or
+written), a 200 is a new download like any other.  So a full run, which fetches every article again, does not
+download every attachment again.
+
+Stats: ``gdcac/attachments/stored``, ``gdcac/attachments/not_modified``, ``gdcac/attachments/failed/<reason>``,
+``gdcac/attachments/offsite``.  Settings: ``GDCAC_ATTACHMENTS_ENABLED``, ``GDCAC_FILES_STORE`` (default:
+``files`` beside the archive, i.e. ``archive/files/``), ``GDCAC_ATTACHMENTS_MAX_SIZE``,
+``GDCAC_ATTACHMENTS_REVALIDATE`` (default on; off downloads every attachment every time).
 
 The signature table is a few lines and covers what government portals attach (PDF, OLE2 Word/Excel/
 PowerPoint/WPS, OOXML, OFD, ZIP/RAR/7z, images, RTF, HTML); a dependency (``filetype``, ``puremagic``) would
@@ -173,6 +180,35 @@ class AttachmentsPipeline(FilesPipeline):
         super().__init__(store_uri, crawler=crawler)
         self.max_size = max_size
         self.store_dir = getattr(self.store, "basedir", None)
+        self.known: dict[str, dict[str, Any]] = {}
+        """The files the archive holds, by attachment URL (read when the spider opens)."""
+
+    def open_spider(self, spider: Any = None) -> None:
+        settings = self.crawler.settings
+        archive_path = settings.get("GDCAC_ARCHIVE_PATH")
+        if settings.getbool("GDCAC_ATTACHMENTS_REVALIDATE", True) and archive_path and Path(archive_path).exists():
+            from gdcac_crawler.archive import Archive
+
+            archive = Archive(archive_path, readonly=True)
+            try:
+                self.known = archive.stored_attachments()
+            except Exception as exc:  # an archive from before attachments: nothing known, all downloaded
+                logger.info("attachments: no stored files read from %s (%s)", archive_path, exc)
+            finally:
+                archive.close()
+        super().open_spider()
+
+    def _known_file(self, url: str) -> dict[str, Any] | None:
+        """The stored file of ``url`` when it can be revalidated: validators known, file still in the store."""
+        known = self.known.get(url)
+        if known is None or not (known.get("etag") or known.get("last_modified")) or self.store_dir is None:
+            return None
+        try:
+            if not store_path(self.store_dir, known["path"]).is_file():
+                return None
+        except UnsafePath:
+            return None
+        return known
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> AttachmentsPipeline:
@@ -212,9 +248,17 @@ class AttachmentsPipeline(FilesPipeline):
                 plan.append((att, None, "offsite"))
                 continue
             fetch_url = profile.to_fetch_url(url, fetch_base) if profile is not None else url
-            request = Request(fetch_url, meta={"gdcac_kind": "attachment", "gdcac_attachment_url": url,
-                                               "download_maxsize": self.max_size, "download_warnsize": 0})
-            plan.append((att, request, None))
+            meta = {"gdcac_kind": "attachment", "gdcac_attachment_url": url, "download_maxsize": self.max_size,
+                    "download_warnsize": 0}  # fmt: skip
+            headers = {}
+            known = self._known_file(url)
+            if known is not None:
+                meta["gdcac_attachment_known"] = known
+                if known.get("etag"):
+                    headers["If-None-Match"] = known["etag"]
+                if known.get("last_modified"):
+                    headers["If-Modified-Since"] = known["last_modified"]
+            plan.append((att, Request(fetch_url, headers=headers, meta=meta), None))
         return plan
 
     def get_media_requests(self, item: Any, info: Any) -> list[Request]:
@@ -249,11 +293,21 @@ class AttachmentsPipeline(FilesPipeline):
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         body = response.body or b""
         sniffed = sniff_type(body) if body else None
+        header = response.headers.get
         record: dict[str, Any] = {
             "url": att.get("url") or request.url, "status": "failed", "error": None, "sha256": None,
             "size": len(body), "path": None, "content_type": content_type, "sniffed_type": sniffed,
             "checksum": None, "fetched_at": _utc_now(),
+            "etag": (header("ETag") or b"").decode("latin-1") or None,
+            "last_modified": (header("Last-Modified") or b"").decode("latin-1") or None,
         }
+        known = request.meta.get("gdcac_attachment_known")
+        if response.status == 304 and known is not None:  # the stored file is current
+            record.update({k: known.get(k) for k in ("sha256", "path", "size", "content_type", "sniffed_type")})
+            record.update(status="not_modified", checksum=known.get("sha256"),
+                          etag=record["etag"] or known.get("etag"),
+                          last_modified=record["last_modified"] or known.get("last_modified"))  # fmt: skip
+            return record
         if response.status != 200:
             record["error"] = f"HTTP {response.status}"
         elif not body:
@@ -310,8 +364,8 @@ class AttachmentsPipeline(FilesPipeline):
                 else:
                     error = getattr(getattr(value, "value", None), "args", None)
                     record.update(status="failed", error=str(error[0]) if error else "download-failed")
-                if record["status"] == "stored":
-                    self._stat("stored")
+                if record["status"] in ("stored", "not_modified"):
+                    self._stat(record["status"])
                 else:
                     reason = str(record.get("error") or "unknown").split(":")[0].strip().lower().replace(" ", "_")
                     self._stat(f"failed/{reason}")

@@ -44,6 +44,7 @@ RECORDED_SETTINGS = (
     "GDCAC_INCREMENTAL_STOP_PAGES", "GDCAC_REVISIT_DAYS", "GDCAC_REVISIT_BACKFILLED", "GDCAC_REMOVAL_MAX_SHARE",
     "GDCAC_HEALTH_ENABLED", "GDCAC_HEALTH_FIELDS", "GDCAC_HEALTH_MIN_ARTICLES", "GDCAC_HEALTH_MAX_FALLBACK_RATE",
     "GDCAC_HEALTH_MAX_EMPTY_RATE", "GDCAC_HEALTH_MAX_BLOCKED", "GDCAC_HEALTH_MAX_ERRORS",
+    "GDCAC_ATTACHMENTS_ENABLED", "GDCAC_ATTACHMENTS_MAX_SIZE", "GDCAC_ATTACHMENTS_REVALIDATE",
 )
 #: Article fields whose fallback and empty rates are counted: field -> its key in the item's ``methods``.
 FIELD_METHODS = {"title": "title", "published_at": "published_at", "source": "source", "body_text": "body",

@@ -87,6 +87,9 @@ GDCAC_ATTACHMENTS_ENABLED = True
 GDCAC_FILES_STORE = ""
 #: Attachments larger than this many bytes are not downloaded (recorded as failed, reason ``too-large``).
 GDCAC_ATTACHMENTS_MAX_SIZE = 100 * 1024 * 1024
+#: Ask for an attachment whose file the archive already holds with its ETag / Last-Modified (a 304 keeps the
+#: stored file, ``not_modified``); off: download every attachment every time.
+GDCAC_ATTACHMENTS_REVALIDATE = True
 
 #: The SQLite archive the crawl writes to (created with its schema if missing).
 GDCAC_ARCHIVE_PATH = "archive/gdcac.sqlite"

@@ -130,3 +130,44 @@ def test_disabled_or_nowhere_to_store() -> None:
     with pytest.raises(NotConfigured, match="nowhere"):
         AttachmentsPipeline.from_crawler(get_crawler(GdcacSpider, {"GDCAC_ARCHIVE_PATH": "",
                                                                    "GDCAC_FILES_STORE": ""}))
+
+
+def test_a_stored_file_is_asked_for_conditionally_and_a_304_keeps_it(pipeline, tmp_path) -> None:
+    item = item_with({"url": PDF, "name": "全文.pdf", "type": "pdf"})
+    body = files.pdf("kept")
+    first = downloaded(pipeline, item, body, "application/pdf")
+    assert first["status"] == "stored" and first["etag"] is None  # the answer above carried no validators
+    known = {**{k: first[k] for k in ("sha256", "path", "size", "content_type", "sniffed_type")},
+             "etag": '"abc"', "last_modified": "Sun, 01 Nov 2026 00:00:00 GMT"}  # fmt: skip
+    pipeline.known = {PDF: known}
+    (request,) = pipeline.get_media_requests(item, None)
+    assert request.headers["If-None-Match"] == b'"abc"'
+    assert request.headers["If-Modified-Since"] == b"Sun, 01 Nov 2026 00:00:00 GMT"
+    response = Response(url=request.url, status=304, headers={"ETag": '"abc"'}, request=request)
+    record = asyncio.run(pipeline.media_downloaded(response, request, None, item=item))
+    assert record["status"] == "not_modified" and record["error"] is None
+    assert (record["sha256"], record["path"], record["size"]) == (first["sha256"], first["path"], len(body))
+    assert record["etag"] == '"abc"' and record["last_modified"] == "Sun, 01 Nov 2026 00:00:00 GMT"
+    pipeline.item_completed([(True, record)], item, None)
+    assert item.attachment_files[0]["status"] == "not_modified"
+    assert pipeline.crawler.stats.get_value("gdcac/attachments/not_modified") == 1
+    # a 200 to the conditional request is a new download, with its validators kept
+    response = Response(url=request.url, body=files.pdf("new"), status=200, request=request,
+                        headers={"Content-Type": "application/pdf", "ETag": '"def"'})  # fmt: skip
+    record = asyncio.run(pipeline.media_downloaded(response, request, None, item=item))
+    assert record["status"] == "stored" and record["etag"] == '"def"' and record["sha256"] != first["sha256"]
+
+
+def test_no_conditional_request_when_the_file_left_the_store_or_has_no_validators(pipeline, tmp_path) -> None:
+    item = item_with({"url": PDF, "name": "全文.pdf", "type": "pdf"})
+    stored = downloaded(pipeline, item, files.pdf("gone"), "application/pdf")
+    known = {"sha256": stored["sha256"], "path": stored["path"], "etag": '"x"', "last_modified": None}
+    pipeline.known = {PDF: {**known, "etag": None}}
+    (request,) = pipeline.get_media_requests(item, None)
+    assert b"If-None-Match" not in request.headers and "gdcac_attachment_known" not in request.meta
+    (tmp_path / "files" / stored["path"]).unlink()
+    pipeline.known = {PDF: known}
+    (request,) = pipeline.get_media_requests(item, None)
+    assert b"If-None-Match" not in request.headers  # downloaded again, not trusted to a 304
+    response = Response(url=request.url, status=304, request=request)
+    assert asyncio.run(pipeline.media_downloaded(response, request, None, item=item))["error"] == "HTTP 304"

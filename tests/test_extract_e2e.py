@@ -117,3 +117,28 @@ def test_the_generic_profile_alone_crawls_the_mirror(mirror, tmp_path) -> None:
     assert stats["gdcac/fallback/body"] == n and stats["gdcac/fallback/title"] == n
     assert stats["gdcac/fallback/columns"] == 1 and stats["gdcac/fallback/entries"] == 10
     conn.close()
+
+
+def test_a_second_run_revalidates_stored_attachments_instead_of_downloading_them(mirror, tmp_path) -> None:
+    db = tmp_path / "twice.sqlite"
+    crawl(mirror, db, "-a", "mode=full", "-a", "run_id=run-1")
+    store = tmp_path / "files"
+    first = {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()}
+    crawl(mirror, db, "-a", "mode=full", "-a", "run_id=run-2")
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    rows = conn.execute("SELECT * FROM attachment_files ORDER BY url").fetchall()
+    assert len(rows) == 6
+    for row in rows:  # every file asked for with its validators; the mirror answered 304
+        assert (row["status"], row["run_id"], row["error"]) == ("not_modified", "run-2", None), dict(row)
+        assert row["etag"] and row["last_modified"] and (store / row["path"]).is_file()
+        raw = (SITE_DIR / row["url"].split("gdcac.gov.cn/", 1)[1]).read_bytes()
+        assert row["sha256"] == hashlib.sha256(raw).hexdigest() and row["size"] == len(raw)
+    stats = json.loads(conn.execute("SELECT stats FROM runs WHERE id = 'run-2'").fetchone()[0])
+    assert stats["gdcac/attachments/not_modified"] == 6 and "gdcac/attachments/stored" not in stats
+    assert {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()} == first  # nothing rewritten
+    conn.close()
+    crawl(mirror, db, "-a", "mode=full", "-a", "run_id=run-3", "-s", "GDCAC_ATTACHMENTS_REVALIDATE=False")
+    conn = sqlite3.connect(db)
+    assert {r[0] for r in conn.execute("SELECT status FROM attachment_files WHERE run_id = 'run-3'")} == {"stored"}
+    conn.close()
