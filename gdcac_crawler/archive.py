@@ -1571,6 +1571,17 @@ class Archive:
             rows[token] = (ranking.pack(d, delta=True), ranking.pack(c))
         return rows
 
+    def _postings_state(self) -> dict[str, Any] | None:
+        if not self._promoted_tokens() and not getattr(self, "_has_postings_tables", False):
+            return None  # an archive from before m040, read-only
+        db = self.db
+        return {
+            "tokens": db.execute("SELECT count(*) FROM search_tokens").fetchone()[0],
+            "promote_df": int(_search_meta(db, "promote_df", PROMOTE_DF)),
+            "optimized_docs": _search_meta(db, "optimized_docs"),
+            "segments": db.execute("SELECT count(*) FROM search_postings WHERE token = ?", [_LENGTHS]).fetchone()[0],
+        }
+
     def has_search_index(self) -> bool:
         """Whether the archive has its search index (migration ``m002_search`` applied)."""
         row = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'").fetchone()
@@ -1755,7 +1766,8 @@ class Archive:
         """Full-text search of titles and bodies (see :mod:`gdcac_crawler.search` for the query language).
 
         The matches are exactly the articles whose title or body contains every term (ASCII case-insensitive,
-        as ``LIKE``), ranked by bm25 (title matches weigh more).  Returns ``{"query", "terms", "total",
+        as ``LIKE``), ranked by bm25 of the query's index tokens (title matches weigh more; see
+        :mod:`gdcac_crawler.ranking`).  Returns ``{"query", "terms", "total",
         "results"}``; each result has ``rank`` (1-based), ``score`` (higher is better), ``id``, ``url``,
         ``title``, ``published_at``, ``column``, ``source``, ``site`` and ``snippet`` (``mark`` around matches).
         ``total`` is the number of matches (``None`` with ``count=False``, which saves a second pass over the
@@ -1841,7 +1853,8 @@ class Archive:
     def stats(self) -> dict[str, Any]:
         """What the archive holds: ``counts`` per table, ``by_column_month`` (column, month, articles),
         ``runs`` (oldest first), ``last_run`` with ``last_run_pages`` (its pages per kind, with HTTP errors and
-        failures), and ``search_index`` (documents against articles)."""
+        failures), and ``search_index`` (documents against articles, and the state of the postings of common
+        tokens: ``tokens``, ``promote_df``, ``optimized_docs``, ``segments``)."""
         self.flush()
         counts = {
             table: self.db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
@@ -1870,7 +1883,8 @@ class Archive:
         index = None
         if self.has_search_index():
             docs = self.db.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0]
-            index = {"documents": docs, "articles": counts["articles"], "in_step": docs == counts["articles"]}
+            index = {"documents": docs, "articles": counts["articles"], "in_step": docs == counts["articles"],
+                     "postings": self._postings_state()}  # fmt: skip
         return {
             "counts": counts,
             "by_column_month": by_column_month,

@@ -396,6 +396,12 @@ def stats(db: str, fmt: str, n_runs: int) -> None:
                    f"run `gdcac migrate --reindex --db {db}`")  # fmt: skip
     else:
         click.echo(f"search index: {index['documents']} documents, in step with the articles")
+    postings = (index or {}).get("postings")
+    if postings and postings["tokens"]:
+        click.echo(f"search postings: {postings['tokens']} tokens in at least {postings['promote_df']} articles, "
+                   f"optimised at {postings['optimized_docs']} articles, {postings['segments']} segments")  # fmt: skip
+    elif postings is not None:
+        click.echo(f"search postings: none yet (no token is in {postings['promote_df']} articles)")
     click.echo("")
     click.echo(f"{pad('column', 12)} {'month':<8} {'articles':>8}")
     for row in data["by_column_month"]:

@@ -203,6 +203,20 @@ def test_stats(db) -> None:
     assert data["counts"]["articles"] == 4 and data["search_index"]["in_step"] is True
     assert {"column_name": "政策解读", "month": "2024-01", "articles": 1} in data["by_column_month"]
     assert data["last_run"]["id"] == "r2"
+    assert "search postings: none yet (no token is in 5000 articles)" in out
+    assert data["search_index"]["postings"] == {"tokens": 0, "promote_df": 5000, "optimized_docs": None,
+                                                "segments": 0}  # fmt: skip
+
+
+def test_stats_shows_the_postings_once_made(tmp_path) -> None:
+    path = tmp_path / "p.sqlite"
+    with Archive(path) as archive:
+        start(archive)
+        for n in range(12):
+            archive.add_article(article(n, "网络安全", "正文网络"))
+        archive.optimize_search(min_df=10)
+    out = run("stats", "--db", path).output
+    assert "search postings: " in out and " tokens in at least 10 articles, optimised at 12 articles, 1 segments" in out
 
 
 def test_stats_reads_health_columns_when_present(db) -> None:
