@@ -73,9 +73,16 @@ class CleanPipeline:
 
 
 class ValidatePipeline:
-    """Drops article items that lack a title or a body, with the reason counted and logged."""
+    """Drops article items that lack a title or a body, with the reason counted and logged.
+
+    A body is text, or images, or attachments: an article that is one infographic (一图读懂) or one document
+    with no text around it is kept (its ``body_text`` empty, counted as an empty field), not dropped and
+    fetched again by every run.
+    """
 
     REQUIRED = ("title", "body_text")
+    BODY_ALTERNATIVES = ("images", "attachments")
+    """What stands for a body when ``body_text`` is empty."""
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
@@ -90,6 +97,9 @@ class ValidatePipeline:
         adapter = ItemAdapter(item)
         self.count_fields(adapter)
         missing = [name for name in self.REQUIRED if not adapter.get(name)]
+        if "body_text" in missing and any(adapter.get(name) for name in self.BODY_ALTERNATIVES):
+            missing.remove("body_text")
+            self.crawler.stats.inc_value("gdcac/validate/body_without_text")
         if missing:
             reason = "missing_" + "_and_".join("body" if m == "body_text" else m for m in missing)
             self.crawler.stats.inc_value(f"gdcac/dropped/{reason}")

@@ -130,7 +130,7 @@ def test_second_pass_of_the_same_article_is_unchanged(crawler, chain) -> None:
 
 @pytest.mark.parametrize("overrides, reason", [
     ({"title": None, "meta": {}}, "missing_title"),
-    ({"body_lines": ["当前位置:首页 > 政策法规", "关闭窗口"]}, "missing_body"),
+    ({"body_lines": ["当前位置:首页 > 政策法规", "关闭窗口"], "images": []}, "missing_body"),
 ])
 def test_validate_drops_with_a_counted_reason_and_the_page_is_kept(crawler, chain, overrides, reason) -> None:
     run, archive = chain
@@ -141,6 +141,23 @@ def test_validate_drops_with_a_counted_reason_and_the_page_is_kept(crawler, chai
     assert query(crawler, "SELECT count(*) FROM articles") == [(0,)]
     rows = query(crawler, "SELECT kind, error FROM pages")
     assert len(rows) == 1 and rows[0][0] == "rejected" and reason in rows[0][1]
+
+
+def test_an_article_that_is_one_image_or_one_document_is_kept(crawler, chain) -> None:
+    run, archive = chain
+    run(raw_article(body_lines=["当前位置:首页 > 政策法规", "一图读懂.png", "关闭窗口"],
+                    images=[{"src": "https://www.gdcac.gov.cn/a.png", "alt": "一图读懂.png", "caption": None}]))
+    other = "https://www.gdcac.gov.cn/zcfg/zcjd/content/post_2100001.html"
+    run(raw_article(url=other, fetch=fetch(other), body_lines=["关闭窗口"], images=[],
+                    attachments=[{"url": "https://www.gdcac.gov.cn/attachment/x.pdf", "name": "全文.pdf",
+                                  "type": "pdf"}]))  # fmt: skip
+    archive.close_spider()
+    rows = query(crawler, "SELECT body_text, json_array_length(images), json_array_length(attachments) "
+                          "FROM articles ORDER BY url")  # fmt: skip
+    assert sorted(rows) == [(None, 0, 1), (None, 1, 0)]  # no text: NULL, not an empty string
+    assert crawler.stats.get_value("gdcac/validate/body_without_text") == 2
+    assert crawler.stats.get_value("gdcac/fields/body_text/empty") == 2
+    assert not [k for k in crawler.stats.get_stats() if k.startswith("gdcac/dropped/")]
 
 
 def test_failures_are_recorded_with_their_reason(crawler, chain) -> None:
