@@ -10,6 +10,8 @@ Builds an archive of ``--articles`` articles (default 100,000) through the archi
 * how many articles each kind of query matches (smallest, median, largest), and that search and LIKE agree;
 * the index's size against the text's (UTF-8 bytes of titles and bodies), the postings of the common tokens
   included, and the time ``Archive.optimize_search`` takes to make them after the build;
+* the most common query of each kind again with filters (a column, a year, a source, a month): median of
+  ``--repeat`` runs, and the top 20 compared with FTS5's;
 * what archiving a new article costs once the archive is this large (``--write`` more articles, through the
   same write path, with the postings kept in step), and the part of it the postings take (cProfile).
 
@@ -334,6 +336,25 @@ def main() -> None:
         print(f"| {kind} | {nq} | {lo:,} / {med:,} / {hi:,} | {p50:.1f} ms | {p95:.1f} ms | {mx:.1f} ms "
               f"| {c95:.1f} ms | {s95:.1f} ms | {l50:,.0f} ms | {l95:,.0f} ms | {'yes' if agree else 'NO'} "
               f"| {'yes' if same else 'NO'} |")  # fmt: skip
+    # with filters: the most common query of each kind, filtered by column, by year, by source and by month
+    filters = [{"column": COLUMNS[0]}, {"since": "2020", "until": "2020"}, {"source": "日报"},
+               {"since": "2024-03", "until": "2024-03"}]  # fmt: skip
+    print("\n| filter | " + " | ".join(f"{kind}: {qs[-1]}" for kind, qs in queries.items())
+          + " | top 20 scores = FTS5 bm25 |")  # fmt: skip
+    print("| --- |" + " --- |" * (len(queries) + 1))
+    for f in filters:
+        cells, same = [], True
+        for qs in queries.values():
+            q = qs[-1]
+            runs = []
+            for _ in range(args.repeat + 1):
+                t0 = time.perf_counter()
+                found = archive.search(q, limit=20, count=False, **f)
+                runs.append((time.perf_counter() - t0) * 1000)
+            fts5 = archive._search_hits(found["terms"], f, limit=20, use_postings=False)[0]
+            same &= [round(-score, 6) for _, score in fts5] == [r["score"] for r in found["results"]]
+            cells.append(f"{statistics.median(runs[1:]):.1f} ms")
+        print(f"| {f} | " + " | ".join(cells) + f" | {'yes' if same else 'NO'} |")
     archive.close()
     if args.write:
         cost = write_cost(args.db, vocab, args.write, args.seed)

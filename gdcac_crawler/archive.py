@@ -1649,8 +1649,8 @@ class Archive:
         """
         self._require_search_index()
         clauses, params = self._article_filters(**filters)
-        if limit is not None and not clauses and use_postings:
-            found = self._search_hits_postings(terms, limit + offset)
+        if limit is not None and use_postings:
+            found = self._search_hits_postings(terms, limit + offset, clauses, params)
             if found is not None:
                 hits, total = found
                 return hits[offset:], total
@@ -1679,9 +1679,12 @@ class Archive:
             args += [int(limit), int(offset)]
         return [(aid, rank) for aid, rank in self.db.execute(sql, args)], None
 
-    def _search_hits_postings(self, terms: list[str], k: int) -> tuple[list[tuple[str, float]], int | None] | None:
-        """The best ``k`` matches ranked from the postings, or ``None`` when some rank token has none (it is then
-        rare enough for FTS5) or the query's phrases are rare among their tokens' articles."""
+    def _search_hits_postings(
+        self, terms: list[str], k: int, clauses: list[str] = (), params: list[Any] = ()
+    ) -> tuple[list[tuple[str, float]], int | None] | None:
+        """The best ``k`` matches (those passing the filter ``clauses`` on ``articles a``) ranked from the
+        postings, or ``None`` when some rank token has none (it is then rare enough for FTS5) or the query's
+        phrases or filters are rare among their tokens' articles (FTS5 then finds the matches)."""
         promoted = self._promoted_tokens()
         tokens = [token for token, _ in ranking.rank_tokens(terms)]
         if not promoted or not all(token in promoted for token in tokens):
@@ -1694,8 +1697,10 @@ class Archive:
             lengths, segment = self._doc_segments()
             postings = ranking.Postings(lengths, {token: self._token_postings(token, segment) for token in tokens})
             phrases = needs_phrase(terms)
-            confirm = self._phrase_confirmer(terms) if phrases else None
-            found = ranking.top_k(postings, tokens, k, confirm)
+            confirm = self._phrase_confirmer(terms, clauses, params) if phrases or clauses else None
+            # filters are checked on the candidates' rows (a few µs each; the text only of those that pass),
+            # phrases alone on every candidate's text: FTS5 is faster once that would take more than a thousand
+            found = ranking.top_k(postings, tokens, k, confirm, max_confirm=20_000 if clauses else 1_000)
             if found is None:
                 return None
             best, candidates = found
@@ -1703,7 +1708,8 @@ class Archive:
         finally:
             if snapshot:
                 conn.execute("COMMIT")
-        return [(ids[doc], -score) for doc, score in best if doc in ids], None if phrases else candidates
+        exact = not phrases and not clauses  # else the candidates are more than the matches
+        return [(ids[doc], -score) for doc, score in best if doc in ids], candidates if exact else None
 
     def _search_doc_ids(self, docs: list[int]) -> Iterator[tuple[int, str]]:
         for i in range(0, len(docs), 500):
@@ -1711,15 +1717,25 @@ class Archive:
             marks = ", ".join("?" for _ in part)
             yield from self.db.execute(f"SELECT doc, article_id FROM articles_fts_docs WHERE doc IN ({marks})", part)
 
-    def _phrase_confirmer(self, terms: list[str]) -> Callable[[list[int]], set[int]]:
-        """A function telling which of some article numbers contain every term in their title or body."""
+    def _phrase_confirmer(
+        self, terms: list[str], clauses: list[str] = (), params: list[Any] = ()
+    ) -> Callable[[list[int]], set[int]]:
+        """A function telling which of some article numbers pass the filter ``clauses`` and contain every term in
+        their title or body."""
+        where = "".join(" AND " + c for c in clauses)
+        phrases = needs_phrase(terms)
 
         def confirm(docs: list[int]) -> set[int]:
             marks = ", ".join("?" for _ in docs)
+            if not phrases:  # the tokens are the terms: only the filters to check
+                # CROSS JOIN: from the few documents to their articles, never from a filter's index to them all
+                return {doc for (doc,) in self.db.execute(
+                    "SELECT d.doc FROM articles_fts_docs d CROSS JOIN articles a ON a.id = d.article_id "
+                    f"WHERE d.doc IN ({marks}){where}", [*docs, *params])}  # fmt: skip
             rows = self.db.execute(
-                "SELECT d.doc, a.title, a.body_text FROM articles_fts_docs d JOIN articles a ON a.id = d.article_id "
-                f"WHERE d.doc IN ({marks})",
-                docs,
+                "SELECT d.doc, a.title, a.body_text FROM articles_fts_docs d CROSS JOIN articles a "
+                f"ON a.id = d.article_id WHERE d.doc IN ({marks}){where}",
+                [*docs, *params],
             )
             return {
                 doc for doc, title, body in rows

@@ -185,9 +185,10 @@ def top_k(
     ``confirm`` is needed).
 
     With ``confirm``, candidates must also pass it: it is called with article numbers in score order (``batch``
-    at a time) and returns those that hold the query's phrases.  Returns ``None`` when more than
-    ``max_confirm`` candidates would have to be confirmed (phrases that their tokens rarely form): the caller
-    should then let FTS5 find the matches.
+    at a time, growing) and returns those that hold the query's phrases (and pass its filters).  Returns
+    ``None`` as soon as the share confirmed so far says that more than ``max_confirm`` candidates would have to
+    be confirmed (phrases that their tokens rarely form, narrow filters): the caller should then let FTS5 find
+    the matches.
     """
     if not tokens:
         raise ValueError("no rank tokens")
@@ -218,6 +219,7 @@ def top_k(
         order = keep[np.lexsort((docs[keep], -score[keep]))][:k]
         return [(int(docs[i]), float(score[i])) for i in order], len(docs)
     found: list[tuple[int, float]] = []
+    checked = 0
     for chunk in _best_first(docs, score, batch, max_confirm):
         if chunk is None:
             return None
@@ -225,6 +227,9 @@ def top_k(
         found.extend((int(docs[i]), float(score[i])) for i in chunk if int(docs[i]) in ok)
         if len(found) >= k:
             return found[:k], len(docs)
+        checked += len(chunk)
+        if checked >= 2 * batch and checked < len(docs) and k * checked / max(len(found), 0.5) > max_confirm:
+            return None  # at this rate the best k lie beyond max_confirm candidates
     return found, len(docs)
 
 

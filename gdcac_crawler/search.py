@@ -27,6 +27,7 @@ operators: ``OR`` is the two letters o and r.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = [
     "QueryError",
@@ -202,9 +203,22 @@ def like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+_ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
+
+
+@lru_cache(maxsize=256)
+def _ascii_caseless(term: str) -> re.Pattern[str]:
+    # re.ASCII limits IGNORECASE to A-Z/a-z: every other character matches only itself, as in LIKE
+    return re.compile(re.escape(term), re.IGNORECASE | re.ASCII)
+
+
 def contains(text: str | None, term: str) -> bool:
     """Whether ``term`` occurs in ``text`` under ``LIKE``'s case rule (ASCII case-insensitive)."""
-    return bool(text) and fold(term) in fold(text)
+    if not text:
+        return False
+    if _ASCII_LETTER_RE.search(term) is None:
+        return term in text  # nothing to fold
+    return _ascii_caseless(term).search(text) is not None
 
 
 _WS_RE = re.compile(r"\s+")

@@ -17,6 +17,8 @@ from gdcac_crawler.items import ArticleItem, Fetch
 from gdcac_crawler.search import (
     ESCAPE,
     QueryError,
+    contains,
+    fold,
     fts_expression,
     index_streams,
     like_pattern,
@@ -365,3 +367,13 @@ def test_views_latest_articles_and_article_history(tmp_path) -> None:
     assert history[0]["previous_hash"] is None and history[1]["previous_hash"] == history[0]["content_hash"]
     assert history[0]["body_chars_change"] is None and history[1]["body_chars_change"] == 2
     assert history[1]["run_id"] == "r2" and history[1]["captured_at"] == "2024-06-01T00:00:00Z"
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(ALPHABET + "xyzXYZ[]().*+?^$|"), max_size=40),
+       term=st.text(alphabet=st.sampled_from(ALPHABET + "xyzXYZ[]().*+?^$|"), min_size=1, max_size=4))
+def test_contains_is_like_s_case_rule(text, term) -> None:
+    """ASCII letters in either case, every other character only itself (the reference: fold both, then find)."""
+    assert contains(text, term) == (fold(term) in fold(text))
+    if term in text:
+        assert contains(text, term) and contains(text.swapcase(), term) == (fold(term) in fold(text.swapcase()))
