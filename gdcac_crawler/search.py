@@ -273,12 +273,14 @@ def snippet(
     as one space.
     """
     fterms = sorted({fold(t) for t in terms if t}, key=len, reverse=True)
+    # folding keeps every position; without an ASCII letter in the terms it changes nothing that can match
+    fold_text = fold if any(_ASCII_LETTER_RE.search(t) for t in fterms) else str
     body = body or ""
-    folded = fold(body)
+    folded = fold_text(body)
     first = min((p for p in (folded.find(t) for t in fterms) if p != -1), default=-1)
     if first == -1:
         title = title or ""
-        return _render(title, _spans(fold(title), fterms, 0, len(title)), 0, len(title), mark)
+        return _render(title, _spans(fold_text(title), fterms, 0, len(title)), 0, len(title), mark)
     start = max(0, first - width // 4)
     end = min(len(body), start + width)
     start = max(0, min(start, end - width))

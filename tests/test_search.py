@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import sqlite3
 from pathlib import Path
 
@@ -377,3 +378,19 @@ def test_contains_is_like_s_case_rule(text, term) -> None:
     assert contains(text, term) == (fold(term) in fold(text))
     if term in text:
         assert contains(text, term) and contains(text.swapcase(), term) == (fold(term) in fold(text.swapcase()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.text(alphabet=st.sampled_from(ALPHABET), max_size=200),
+       title=st.text(alphabet=st.sampled_from(ALPHABET), max_size=20),
+       terms=st.lists(st.text(alphabet=st.sampled_from(ALPHABET), min_size=1, max_size=3), min_size=1, max_size=3))
+def test_snippet_skips_folding_only_when_it_cannot_matter(body, title, terms) -> None:
+    import gdcac_crawler.search as search
+
+    fast = snippet(title, body, terms)
+    always = re.compile(r"[\s\S]")  # every term looks as if it had a letter: the text is always folded
+    original, search._ASCII_LETTER_RE = search._ASCII_LETTER_RE, always
+    try:
+        assert fast == snippet(title, body, terms)
+    finally:
+        search._ASCII_LETTER_RE = original
