@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -339,7 +340,7 @@ def _search_update(
         (tu, tp), (bu, bp) = field_tokens(new[0]), field_tokens(new[1])
         inserts.append((rowid, " ".join(tu), " ".join(bu), " ".join(tp), " ".join(bp)))
         if vocabulary:
-            fields.append((rowid, new, [(tu, ranking.TITLE_WEIGHT), (tp, ranking.TITLE_WEIGHT), (bu, 1), (bp, 1)]))
+            fields.append((rowid, new, ranking.weighted_fields((tu, tp), (bu, bp))))
     conn = db.conn
     if deletes:
         conn.executemany(_SEARCH_DELETE, deletes)
@@ -699,6 +700,8 @@ class Archive:
                 logger.info("Archive %s: applying migrations %s", self.path, ", ".join(pending))
             migrations.apply(self.db)
         self._closed = False
+        self._postings_tables = False
+        self._promoted: tuple[Any, dict[str, int]] | None = None  # (search_meta generation, promoted tokens)
         self._reset_buffers()
 
     # -- buffers -----------------------------------------------------------------------------------------
@@ -1392,21 +1395,24 @@ class Archive:
         if changes:
             _search_update(self.db, changes, self._promoted_tokens())
 
+    def _has_postings_tables(self) -> bool:
+        """Whether ``m040_search_postings`` made its tables: an archive from before it, opened read-only, has
+        none, and FTS5 ranks everything."""
+        if not self._postings_tables:
+            row = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_meta'").fetchone()
+            self._postings_tables = row is not None
+        return self._postings_tables
+
     def _promoted_tokens(self) -> dict[str, int]:
         """The tokens that have postings, each with a number (read again whenever another connection has
         optimised the index)."""
-        if not getattr(self, "_has_postings_tables", False):
-            # an archive from before m040_search_postings, opened read-only, has none: FTS5 ranks everything
-            row = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_meta'").fetchone()
-            if row is None:
-                return {}
-            self._has_postings_tables = True
+        if not self._has_postings_tables():
+            return {}
         generation = _search_meta(self.db, "generation", 0)
-        cached = getattr(self, "_promoted", None)
-        if cached is None or cached[0] != generation:
+        if self._promoted is None or self._promoted[0] != generation:
             tokens = sorted(t for (t,) in self.db.execute("SELECT token FROM search_tokens"))
-            self._promoted = cached = (generation, {t: i for i, t in enumerate(tokens)})
-        return cached[1]
+            self._promoted = (generation, {t: i for i, t in enumerate(tokens)})
+        return self._promoted[1]
 
     def optimize_search(self, min_df: int | None = None) -> dict[str, Any]:
         """Promote the tokens now in at least ``min_df`` articles (default: the archive's last value, else
@@ -1421,8 +1427,6 @@ class Archive:
         """
         self._check_writable()
         self.flush()
-        import time
-
         started = time.perf_counter()
         db, conn = self.db, self.db.conn
         conn.execute("BEGIN")  # deferred: a read snapshot until the first write below
@@ -1572,8 +1576,8 @@ class Archive:
         return rows
 
     def _postings_state(self) -> dict[str, Any] | None:
-        if not self._promoted_tokens() and not getattr(self, "_has_postings_tables", False):
-            return None  # an archive from before m040, read-only
+        if not self._has_postings_tables():
+            return None
         db = self.db
         return {
             "tokens": db.execute("SELECT count(*) FROM search_tokens").fetchone()[0],
@@ -1697,7 +1701,7 @@ class Archive:
             lengths, segment = self._doc_segments()
             postings = ranking.Postings(lengths, {token: self._token_postings(token, segment) for token in tokens})
             phrases = needs_phrase(terms)
-            confirm = self._phrase_confirmer(terms, clauses, params) if phrases or clauses else None
+            confirm = self._confirmer(terms, clauses, params) if phrases or clauses else None
             # filters are checked on the candidates' rows (a few µs each; the text only of those that pass),
             # phrases alone on every candidate's text: FTS5 is faster once that would take more than a thousand
             found = ranking.top_k(postings, tokens, k, confirm, max_confirm=20_000 if clauses else 1_000)
@@ -1717,7 +1721,7 @@ class Archive:
             marks = ", ".join("?" for _ in part)
             yield from self.db.execute(f"SELECT doc, article_id FROM articles_fts_docs WHERE doc IN ({marks})", part)
 
-    def _phrase_confirmer(
+    def _confirmer(
         self, terms: list[str], clauses: list[str] = (), params: list[Any] = ()
     ) -> Callable[[list[int]], set[int]]:
         """A function telling which of some article numbers pass the filter ``clauses`` and contain every term in

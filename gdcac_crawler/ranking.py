@@ -23,17 +23,19 @@ scores are the same numbers either way (a test compares the two on every kind of
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .search import field_tokens, units
+from .search import field_tokens, rank_tokens
 
 __all__ = [
     "K1",
     "B",
     "TITLE_WEIGHT",
     "rank_tokens",
+    "weighted_fields",
     "doc_length",
     "article_fields",
     "batch_postings",
@@ -53,32 +55,21 @@ TITLE_WEIGHT = 4
 """How many body occurrences one title occurrence counts as (the index's bm25 column weights: 4, 1, 4, 1)."""
 
 
-def rank_tokens(terms: Sequence[str]) -> list[tuple[str, bool]]:
-    """``(token, is_unit)`` for each distinct index token of ``terms``, in order of first appearance: the unit
-    token of a one-character term (``is_unit``), the pair tokens of a longer term."""
-    seen: dict[str, bool] = {}
-    for term in terms:
-        u = units(term)
-        if len(u) == 1:
-            seen.setdefault(u[0], True)
-        else:
-            for a, b in itertools.pairwise(u):
-                seen.setdefault(a + b, False)
-    return list(seen.items())
-
-
 def doc_length(title: str | None, body: str | None) -> int:
     """An article's length ``D`` in index tokens: its units and pairs in title and body (what FTS5 counts)."""
     n_title, n_body = len(title or ""), len(body or "")
     return n_title + max(0, n_title - 1) + n_body + max(0, n_body - 1)
 
 
+def weighted_fields(title: tuple[list[str], list[str]], body: tuple[list[str], list[str]]) -> list[tuple[list[str], int]]:
+    """The token lists of an article's title and body (:func:`~gdcac_crawler.search.field_tokens` of each) with
+    their weights: title ones count :data:`TITLE_WEIGHT` times — what :func:`batch_postings` counts."""
+    return [(title[0], TITLE_WEIGHT), (title[1], TITLE_WEIGHT), (body[0], 1), (body[1], 1)]
+
+
 def article_fields(title: str | None, body: str | None) -> list[tuple[list[str], int]]:
-    """An article's token lists with their weights: the title's units and pairs (:data:`TITLE_WEIGHT`), the
-    body's (1) — what :func:`batch_postings` counts."""
-    tu, tp = field_tokens(title)
-    bu, bp = field_tokens(body)
-    return [(tu, TITLE_WEIGHT), (tp, TITLE_WEIGHT), (bu, 1), (bp, 1)]
+    """:func:`weighted_fields` of an article's title and body text."""
+    return weighted_fields(field_tokens(title), field_tokens(body))
 
 
 def batch_postings(
@@ -143,11 +134,10 @@ def unpack(blob: bytes | None, *, delta: bool = False) -> np.ndarray:
     return np.cumsum(values) if delta else values
 
 
-def idf(n: int | np.ndarray, total: int) -> float | np.ndarray:
+def idf(n: int, total: int) -> float:
     """FTS5's inverse document frequency of a token in ``n`` of ``total`` articles (never below 10⁻⁶)."""
-    value = np.log((total - np.asarray(n, dtype=np.float64) + 0.5) / (np.asarray(n, dtype=np.float64) + 0.5))
-    value = np.where(value <= 0.0, 1e-6, value)
-    return float(value) if value.ndim == 0 else value
+    value = math.log((total - n + 0.5) / (n + 0.5))
+    return value if value > 0.0 else 1e-6
 
 
 def bm25(f: np.ndarray, length: np.ndarray, token_idf: float, avgdl: float) -> np.ndarray:
@@ -209,14 +199,10 @@ def top_k(
         f = counts[np.searchsorted(token_docs, docs)]
         score += bm25(f, length, idf(len(token_docs), postings.total), postings.avgdl)
     # best first; equal scores by article number (np.lexsort sorts by its last key first)
+    if k <= 0:
+        return [], len(docs)
     if confirm is None:
-        if k < len(docs):
-            cut = np.argpartition(-score, k - 1)[:k]
-            threshold = score[cut].min()
-            keep = np.flatnonzero(score >= threshold)
-        else:
-            keep = np.arange(len(docs))
-        order = keep[np.lexsort((docs[keep], -score[keep]))][:k]
+        order = next(iter(_best_first(docs, score, k, len(docs))))
         return [(int(docs[i]), float(score[i])) for i in order], len(docs)
     found: list[tuple[int, float]] = []
     checked = 0

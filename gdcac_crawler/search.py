@@ -39,6 +39,9 @@ __all__ = [
     "field_tokens",
     "fts_expression",
     "rank_expression",
+    "rank_tokens",
+    "term_tokens",
+    "pairs",
     "needs_phrase",
     "like_pattern",
     "contains",
@@ -78,12 +81,17 @@ def units(text: str) -> list[str]:
     return [get(c, c) for c in fold(text)]
 
 
+def pairs(u: list[str]) -> list[str]:
+    """The pair tokens of a unit sequence: each unit joined to the next."""
+    return [a + b for a, b in zip(u, u[1:])]
+
+
 def field_tokens(text: str | None) -> tuple[list[str], list[str]]:
-    """``(unit tokens, pair tokens)`` of one field: its units, and each unit joined to the next."""
+    """``(unit tokens, pair tokens)`` of one field."""
     if not text:
         return [], []
     u = units(text)
-    return u, [a + b for a, b in zip(u, u[1:])]
+    return u, pairs(u)
 
 
 def index_streams(text: str | None) -> tuple[str, str]:
@@ -157,39 +165,44 @@ def quote_term(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+_UNIT_COLUMNS, _PAIR_COLUMNS = "{title_uni body_uni}", "{title_bi body_bi}"
+
+
+def term_tokens(term: str) -> tuple[list[str], bool]:
+    """``(tokens, is_unit)`` of a query term: its one unit token, or the phrase of its pair tokens."""
+    u = units(term)
+    if not u:
+        raise QueryError("empty term")
+    return (u, True) if len(u) == 1 else (pairs(u), False)
+
+
 def fts_expression(terms: list[str]) -> str:
     """The FTS5 ``MATCH`` expression for ``terms`` (AND of one unit token or one phrase of pair tokens each)."""
     parts = []
     for term in terms:
-        u = units(term)
-        if not u:
-            raise QueryError("empty term")
-        if len(u) == 1:
-            parts.append('({title_uni body_uni} : "%s")' % u[0])
-        else:
-            parts.append('({title_bi body_bi} : "%s")' % " ".join([a + b for a, b in zip(u, u[1:])]))
+        tokens, is_unit = term_tokens(term)
+        parts.append('(%s : "%s")' % (_UNIT_COLUMNS if is_unit else _PAIR_COLUMNS, " ".join(tokens)))
     return " AND ".join(parts)
+
+
+def rank_tokens(terms: list[str]) -> list[tuple[str, bool]]:
+    """``(token, is_unit)`` for each distinct index token of ``terms``, in order of first appearance: what the
+    search's score is summed over (see :mod:`gdcac_crawler.ranking`)."""
+    seen: dict[str, bool] = {}
+    for term in terms:
+        tokens, is_unit = term_tokens(term)
+        for token in tokens:
+            seen.setdefault(token, is_unit)
+    return list(seen.items())
 
 
 def rank_expression(terms: list[str]) -> str:
-    """The FTS5 ``MATCH`` expression whose bm25 is the search's score: the AND of the distinct index tokens of
-    ``terms`` (see :mod:`gdcac_crawler.ranking`).  It matches every article :func:`fts_expression` matches, and
-    exactly those when no term needs its phrase (:func:`needs_phrase`)."""
-    parts = []
-    seen: set[str] = set()
-    for term in terms:
-        u = units(term)
-        if not u:
-            raise QueryError("empty term")
-        if len(u) == 1:
-            tokens, columns = u, "{title_uni body_uni}"
-        else:
-            tokens, columns = [a + b for a, b in zip(u, u[1:])], "{title_bi body_bi}"
-        for token in tokens:
-            if token not in seen:
-                seen.add(token)
-                parts.append('(%s : "%s")' % (columns, token))
-    return " AND ".join(parts)
+    """The FTS5 ``MATCH`` expression whose bm25 is the search's score: the AND of :func:`rank_tokens`.  It
+    matches every article :func:`fts_expression` matches, and exactly those when no term needs its phrase
+    (:func:`needs_phrase`)."""
+    return " AND ".join(
+        '(%s : "%s")' % (_UNIT_COLUMNS if is_unit else _PAIR_COLUMNS, token) for token, is_unit in rank_tokens(terms)
+    )
 
 
 def needs_phrase(terms: list[str]) -> bool:
