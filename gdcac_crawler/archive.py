@@ -307,14 +307,25 @@ def drop_views(db: sqlite_utils.Database) -> None:
         db.execute(f'DROP VIEW IF EXISTS "{name}"')
 
 
+def _select_in(
+    db: sqlite_utils.Database, sql: str, values: list[Any], params: Iterable[Any] = (), *, dicts: bool = False
+) -> Iterator[Any]:
+    """Rows of ``sql``, whose ``{marks}`` stands for the placeholders of an ``IN (...)`` list, for every value in
+    ``values`` (500 at a time, within SQLite's limit on parameters); ``params`` follow each list.  Tuples, or
+    dicts with ``dicts``."""
+    params = list(params)
+    run = db.query if dicts else db.execute
+    for i in range(0, len(values), 500):
+        part = values[i : i + 500]
+        yield from run(sql.format(marks=", ".join("?" for _ in part)), [*part, *params])
+
+
 def _search_docs(db: sqlite_utils.Database, ids: list[str], *, create: bool) -> dict[str, int]:
     """``{article id: articles_fts rowid}`` from ``articles_fts_docs``; with ``create``, numbering the ids that
     have none (in order, so that the index's doclists stay dense: FTS5 stores rowid deltas)."""
-    docs: dict[str, int] = {}
-    for i in range(0, len(ids), 500):
-        part = ids[i : i + 500]
-        marks = ", ".join("?" for _ in part)
-        docs.update(db.execute(f"SELECT article_id, doc FROM articles_fts_docs WHERE article_id IN ({marks})", part))
+    docs: dict[str, int] = dict(
+        _select_in(db, "SELECT article_id, doc FROM articles_fts_docs WHERE article_id IN ({marks})", ids)
+    )
     missing = [aid for aid in dict.fromkeys(ids) if aid not in docs]
     if create and missing:
         db.conn.executemany("INSERT INTO articles_fts_docs (article_id) VALUES (?)", [(aid,) for aid in missing])
@@ -1376,15 +1387,12 @@ class Archive:
         rows = list(rows)
         if not rows:
             return
-        old: dict[str, tuple[Any, Any]] = {}
-        ids = [row["id"] for row in rows]
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            marks = ", ".join("?" for _ in part)
-            for aid, title, body in self.db.execute(
-                f"SELECT id, title, body_text FROM articles WHERE id IN ({marks})", part
-            ):
-                old[aid] = (title, body)
+        old = {
+            aid: (title, body)
+            for aid, title, body in _select_in(
+                self.db, "SELECT id, title, body_text FROM articles WHERE id IN ({marks})", [row["id"] for row in rows]
+            )
+        }
         changes = []
         for row in rows:
             new = (row.get("title"), row.get("body_text"))
@@ -1716,10 +1724,7 @@ class Archive:
         return [(ids[doc], -score) for doc, score in best if doc in ids], candidates if exact else None
 
     def _search_doc_ids(self, docs: list[int]) -> Iterator[tuple[int, str]]:
-        for i in range(0, len(docs), 500):
-            part = docs[i : i + 500]
-            marks = ", ".join("?" for _ in part)
-            yield from self.db.execute(f"SELECT doc, article_id FROM articles_fts_docs WHERE doc IN ({marks})", part)
+        return _select_in(self.db, "SELECT doc, article_id FROM articles_fts_docs WHERE doc IN ({marks})", docs)
 
     def _confirmer(
         self, terms: list[str], clauses: list[str] = (), params: list[Any] = ()
@@ -1728,19 +1733,14 @@ class Archive:
         their title or body."""
         where = "".join(" AND " + c for c in clauses)
         phrases = needs_phrase(terms)
+        # CROSS JOIN: from the few documents to their articles, never from a filter's index to them all
+        sql = ("SELECT d.doc{text} FROM articles_fts_docs d CROSS JOIN articles a ON a.id = d.article_id "
+               "WHERE d.doc IN ({{marks}})" + where).format(text=", a.title, a.body_text" if phrases else "")  # fmt: skip
 
         def confirm(docs: list[int]) -> set[int]:
-            marks = ", ".join("?" for _ in docs)
+            rows = _select_in(self.db, sql, docs, params)
             if not phrases:  # the tokens are the terms: only the filters to check
-                # CROSS JOIN: from the few documents to their articles, never from a filter's index to them all
-                return {doc for (doc,) in self.db.execute(
-                    "SELECT d.doc FROM articles_fts_docs d CROSS JOIN articles a ON a.id = d.article_id "
-                    f"WHERE d.doc IN ({marks}){where}", [*docs, *params])}  # fmt: skip
-            rows = self.db.execute(
-                "SELECT d.doc, a.title, a.body_text FROM articles_fts_docs d CROSS JOIN articles a "
-                f"ON a.id = d.article_id WHERE d.doc IN ({marks}){where}",
-                [*docs, *params],
-            )
+                return {doc for (doc,) in rows}
             return {
                 doc for doc, title, body in rows
                 if all(contains(title, term) or contains(body, term) for term in terms)
@@ -1760,13 +1760,8 @@ class Archive:
         return self.db.execute(sql, [fts_expression(terms), *params]).fetchone()[0]
 
     def _articles_by_id(self, ids: list[str], columns: str = "a.*") -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            marks = ", ".join("?" for _ in part)
-            for row in self.db.query(f"SELECT {columns} FROM articles a WHERE a.id IN ({marks})", part):
-                found[row["id"]] = row
-        return found
+        sql = f"SELECT {columns} FROM articles a WHERE a.id IN ({{marks}})"
+        return {row["id"]: row for row in _select_in(self.db, sql, ids, dicts=True)}
 
     def search(
         self,
