@@ -59,7 +59,6 @@ _AUTHOR_LABEL_RE = re.compile(r"^(?:作者|责任编辑|编辑)\s*[:：]\s*")
 _NEXT_LABEL_RE = re.compile(
     r"\s*(?:(?:发布)?(?:时间|日期)|作\s*者|责任编辑|责编|编辑|浏览次数|阅读次数|点击(?:数|量)?|字体|字号|"
     r"(?:信息|文章)?来\s*源|索\s*引\s*号|文\s*号|发文字号|发布机构|分\s*类|主\s*题\s*词)\s*[:：].*$")
-_CRUMB_SPLIT_RE = re.compile(r"\s*(?:>|›|»|＞|→|/)\s*")
 _CRUMB_LABEL_RE = re.compile(r"^(?:当前位置|您所在的位置|您现在的位置|所在位置|当前所在位置)\s*[:：]\s*")
 
 #: Labelled metadata lines: field → the label that starts its value (anywhere in a line, after a space).
@@ -170,10 +169,7 @@ def breadcrumbs(root: etree._Element, profile: Profile) -> list[list[str]]:
     """Every breadcrumb printed on the page, each as its list of names after 首页."""
     crumbs = []
     for el in select(root, ", ".join(profile.breadcrumb_css)):
-        text = _CRUMB_LABEL_RE.sub("", " ".join(text_nodes(el)))
-        names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(text)) if n]
-        if names and names[0] in ("首页", "网站首页", "主页"):
-            names = names[1:]
+        names = fallback.trail_names(" ".join(text_nodes(el)), _CRUMB_LABEL_RE)
         if names:
             crumbs.append(names)
     return crumbs
@@ -325,15 +321,6 @@ def attachment_records(links: list[etree._Element], page_url: str) -> list[dict[
         seen.add(key)
         found.append({"url": url, "name": name, "type": kind})
     return found
-
-
-def attachments(root: etree._Element, profile: Profile, page_url: str,
-                body: etree._Element | None) -> list[dict[str, Any]]:
-    """Attachment records: the profile's attachment links, and links in the body that point at documents."""
-    candidates = list(select(root, profile.attachment_css))
-    if body is not None:
-        candidates += [a for a in _links(body) if _file_type(None, a.get("href"))]
-    return attachment_records(candidates, page_url)
 
 
 def _outside_links_text(el: etree._Element) -> str:
@@ -595,9 +582,10 @@ def _extract_article(root: etree._Element, response: Any, profile: Profile, url:
         images = images_with_captions(blocks, page_url)
         for el in content.iter("img", "a"):  # .//img[@src] | .//a[@href]
             attr = "src" if el.tag == "img" else "href"
-            if el is content or el.get(attr) is None:
+            value = el.get(attr)
+            if el is content or value is None:
                 continue
-            value = (el.get(attr) or "").strip()
+            value = value.strip()
             if value and not value.lower().startswith(("javascript:", "#", "data:")):
                 el.set(attr, urljoin(page_url, value))
         body_html = sanitise_html(_inner_html(content))

@@ -19,7 +19,6 @@ _DATE_RE = re.compile(
     r"(?P<tz>Z|[+-]\d{2}:?\d{2}(?!\d))?)?"
 )
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：－／", "0123456789:-/")
-_LABEL_RE = re.compile(r"^\s*(?:发布|更新|成文|印发)?(?:时间|日期)\s*[:：]\s*")
 _EPOCH_RE = re.compile(r"^\s*(\d{10}|\d{13})\s*$")
 
 
@@ -65,11 +64,6 @@ def parse_date(text: str | None, tz: str = "+08:00") -> tuple[str | None, str | 
     except ValueError:
         return None, None
     return moment.astimezone(_offset(tz)).isoformat(), original[m.start():m.end()].strip()
-
-
-def strip_label(text: str) -> str:
-    """``发布时间：2022-06-22`` → ``2022-06-22``."""
-    return _LABEL_RE.sub("", text).strip()
 
 
 def listed_date(text: str | None) -> str | None:

@@ -35,11 +35,18 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from gdcac_crawler.extract.dates import listed_date, parse_date
-from gdcac_crawler.extract.text import SKIP_TAGS, normalise_meta, normalise_space, text_content, text_nodes
+from gdcac_crawler.extract.text import (
+    SKIP_TAGS,
+    link_title,
+    normalise_meta,
+    normalise_space,
+    text_content,
+    text_nodes,
+)
 
 __all__ = [
-    "density_body", "title_from_page", "preamble_lines", "breadcrumb_trails", "dated_link_entries",
-    "url_pattern_links", "nav_columns", "pager_links", "is_fallback",
+    "density_body", "title_from_page", "preamble_lines", "breadcrumb_trails", "trail_names",
+    "dated_link_entries", "url_pattern_links", "nav_columns", "pager_links", "is_fallback",
 ]
 
 _PUNCT = frozenset("，。；：！？、“”《》（）,.;:!?")
@@ -47,7 +54,6 @@ _TITLE_TAGS = frozenset("h1 h2 h3 h4 h5 h6 div p span td strong b font".split())
 _CANDIDATE_TAGS = frozenset("div td article section main dd li form center font span p table tbody".split())
 _NOISE_RE = re.compile(r"(?:^|[\s_-])(?:nav|menu|footer|foot|header|head|sidebar|side|left|right|share|copyright|"
                        r"breadcrumb|position|crumb|link|links|friend|list|comment)(?:$|[\s_-])", re.I)
-_WS = re.compile(r"\s+")
 
 
 def is_fallback(method: str | None) -> bool:
@@ -257,6 +263,12 @@ _HOME = ("首页", "网站首页", "主页")
 _BLOCKS_XPATH = etree.XPath("//div | //p | //span | //td | //li | //nav | //ol | //ul")
 
 
+def trail_names(text: str, label: re.Pattern[str] = _CRUMB_LABEL_RE) -> list[str]:
+    """A breadcrumb's names after 首页, from its text: ``label`` cut from its start, split at the separators."""
+    names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(label.sub("", text))) if n]
+    return names[1:] if names and names[0] in _HOME else names
+
+
 def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
     """Breadcrumbs found by their shape: an element whose text starts with 当前位置 / 您所在的位置, or a short
     run of ``首页 > A > B`` links; each as its names after 首页."""
@@ -282,9 +294,7 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
         if any(id(a) in seen for a in el.iterancestors()):
             continue
         seen.add(id(el))
-        names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(_CRUMB_LABEL_RE.sub("", text))) if n]
-        if names and names[0] in _HOME:
-            names = names[1:]
+        names = trail_names(text)
         if names:
             trails.append(names)
     return trails
@@ -303,10 +313,6 @@ def _href(a: etree._Element) -> str | None:
     if not href or href.startswith("#") or href.lower().startswith(("javascript:", "mailto:", "tel:")):
         return None
     return href
-
-
-def _link_title(a: etree._Element) -> str:
-    return normalise_space(a.get("title") or " ".join(text_nodes(a)))
 
 
 def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, str | None]]:
@@ -335,7 +341,7 @@ def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, 
         parent = item.getparent()
         if parent is None:
             continue
-        groups[id(parent)].append((urljoin(base, href), _link_title(a), day))
+        groups[id(parent)].append((urljoin(base, href), link_title(a), day))
     if not groups:
         return []
     best = max(groups.values(), key=len)
@@ -353,7 +359,7 @@ def url_pattern_links(root: etree._Element, base: str, matches) -> list[tuple[st
         if url in seen or not matches(url):
             continue
         seen.add(url)
-        found.append((url, _link_title(a)))
+        found.append((url, link_title(a)))
     return found
 
 
@@ -379,7 +385,7 @@ def nav_columns(root: etree._Element, base: str, same_site) -> list[tuple[str, s
         while container is not None and container.tag not in ("ul", "ol", "dl", "nav"):
             container = container.getparent()
         key = container if container is not None else a.getparent()
-        name = _link_title(a)
+        name = link_title(a)
         if name and all(u != url for u, _ in groups[id(key)]):
             groups[id(key)].append((url, name))
     if not groups:
@@ -403,6 +409,10 @@ def pager_links(root: etree._Element, base: str, page_pattern: str) -> list[str]
     return found
 
 
+_DATE_LABEL_RE = re.compile(r"(?:时间|日期)\s*[:：]")
+_TIME_OF_DAY_RE = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")
+
+
 def first_date(lines: Iterable[str], tz: str) -> tuple[str | None, str | None]:
     """The first date among ``lines`` that carries a time-of-day or a date label, else the first date."""
     first = (None, None)
@@ -410,7 +420,7 @@ def first_date(lines: Iterable[str], tz: str) -> tuple[str | None, str | None]:
         iso, raw = parse_date(line, tz)
         if not iso:
             continue
-        if re.search(r"(?:时间|日期)\s*[:：]", line) or re.search(r"\d{1,2}\s*[:：]\s*\d{2}", raw or ""):
+        if _DATE_LABEL_RE.search(line) or _TIME_OF_DAY_RE.search(raw or ""):
             return iso, raw
         if first[0] is None:
             first = (iso, raw)

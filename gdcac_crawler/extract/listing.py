@@ -22,7 +22,7 @@ from lxml import etree
 from gdcac_crawler.extract import fallback
 from gdcac_crawler.extract.article import meta_tags, root_of
 from gdcac_crawler.extract.dates import listed_date
-from gdcac_crawler.extract.text import normalise_space, select, text_nodes
+from gdcac_crawler.extract.text import link_title, normalise_space, select, text_nodes
 from gdcac_crawler.items import ListingEntry
 from gdcac_crawler.profiles.base import Profile
 
@@ -71,11 +71,14 @@ def extract_section(response: Any, profile: Profile) -> dict[str, Any]:
     root = root_of(response)
     base = _base(response, profile)
     profile = profile.bound(base)
-    section = {profile.canonical(profile.section_url).rstrip("/").removesuffix("/index.html")}
+
+    def folder(url: str) -> str:
+        return profile.canonical(url).rstrip("/").removesuffix("/index.html")
+
+    section = folder(profile.section_url)
 
     def keep(url: str) -> bool:
-        return (profile.is_same_site(url, base) and profile.is_column_url(url)
-                and profile.canonical(url).rstrip("/").removesuffix("/index.html") not in section)
+        return profile.is_same_site(url, base) and profile.is_column_url(url) and folder(url) != section
 
     columns = _columns(select(root, profile.column_link_css), base, profile, keep)
     method = f"profile:{profile.column_link_css}"
@@ -84,9 +87,7 @@ def extract_section(response: Any, profile: Profile) -> dict[str, Any]:
         method = "fallback:url-pattern"
         if not columns:
             found = fallback.nav_columns(root, base, lambda u: profile.is_same_site(u, base))
-            columns = _dedupe([(name, url) for name, url in found
-                               if profile.canonical(url).rstrip("/").removesuffix("/index.html") not in section],
-                              profile)
+            columns = _dedupe([(name, url) for name, url in found if folder(url) != section], profile)
             method = "fallback:nav-links"
     return {"columns": columns, "methods": {"columns": method} if columns else {}}
 
@@ -100,7 +101,7 @@ def _columns(links: list, base: str, profile: Profile, keep) -> list[tuple[str, 
         url = urljoin(base, href)
         if not keep(url):
             continue
-        found.append((normalise_space(a.get("title") or " ".join(text_nodes(a))), url))
+        found.append((link_title(a), url))
     return _dedupe(found, profile)
 
 
@@ -115,18 +116,9 @@ def _dedupe(columns: list[tuple[str, str]], profile: Profile) -> list[tuple[str,
     return out
 
 
-def extract_columns(response: Any, profile: Profile) -> list[tuple[str, str]]:
-    """The columns a section page links to: ``[(name, url)]`` in page order, URLs absolute as written
-    (see :func:`extract_section`, which also says how they were found)."""
-    return extract_section(response, profile)["columns"]
-
-
-def extract_pager(response: Any, profile: Profile) -> Pager:
-    """The pager of a listing page: the profile's static pager links, and the pager script's numbers."""
-    return _pager(root_of(response), _base(response, profile), profile)[0]
-
-
 def _pager(root, base: str, profile: Profile) -> tuple[Pager, str | None]:
+    """The pager of a listing page (the profile's static pager links, and the pager script's numbers), and
+    how its page count was found."""
     pager = Pager()
     method = None
     for a in select(root, profile.pager_link_css):
@@ -172,7 +164,7 @@ def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
         href = (a[0].get("href") or "").strip()
         if not href or href.lower().startswith("javascript:"):
             continue
-        title = normalise_space(a[0].get("title") or " ".join(text_nodes(a[0])))
+        title = link_title(a[0])
         date_text = " ".join(t for d in select(li, profile.listing_date_css) for t in text_nodes(d))
         found.append((urljoin(base, href), title, listed_date(date_text)))
     if found:

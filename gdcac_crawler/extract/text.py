@@ -98,11 +98,8 @@ _WIDGET_LINE_RE = re.compile(
 )
 #: Labels of the blocks that list attachments or related links (moved out of the body into fields).
 RELATED_LABEL_RE = re.compile(r"^(相关附件|附件下载|相关链接|相关解读|相关导读|相关文章|相关阅读|相关新闻|附件)\s*[:：]?")
-WIDGET_RES = (
-    FONT_WIDGET_RE,
-    _WIDGET_LINE_RE,
-    re.compile(r"^(?:相关附件|相关链接|相关解读|相关导读|相关文章)\s*[:：]?$"),
-)
+#: A related-links label standing alone on a line (its links moved out of the body).
+_RELATED_LABEL_LINE_RE = re.compile(r"^(?:相关附件|相关链接|相关解读|相关导读|相关文章)\s*[:：]?$")
 
 
 #: What makes :func:`normalise_space` differ from ``" ".join(text.split())``: zero-width marks, and the white
@@ -177,6 +174,11 @@ def raw_text_nodes(el: etree._Element) -> list[str]:
 def text_nodes(el: etree._Element) -> list[str]:
     """The non-blank text nodes under ``el`` (scripts and styles excepted), each normalised."""
     return [t for t in (normalise_space(x) for x in _texts(el)) if t]
+
+
+def link_title(a: etree._Element) -> str:
+    """A link's title: its ``title`` attribute, else its text, normalised."""
+    return normalise_space(a.get("title") or " ".join(text_nodes(a)))
 
 
 def html_blocks(el: etree._Element) -> list[Block]:
@@ -279,7 +281,8 @@ def boilerplate_line(line: str, header_lines: Iterable[str] = (), footer_markers
         return True
     if rule_on("font_size_widget") and FONT_WIDGET_RE.match(line):
         return True
-    if rule_on("page_widgets") and (_WIDGET_LINE_RE.match(line) or WIDGET_RES[2].match(line) or line in phrases):
+    if rule_on("page_widgets") and (_WIDGET_LINE_RE.match(line) or _RELATED_LABEL_LINE_RE.match(line)
+                                    or line in phrases):
         return True
     if rule_on("site_header") and line in header_lines:
         return True
@@ -296,14 +299,14 @@ def clean_body_lines(lines: list[str], *, header_lines: Iterable[str] = (), foot
       from the leading and trailing runs of the body: the same words inside the article's prose are kept.
     """
     return clean_normalised_lines([normalise_space(decode_entities(raw)) for raw in lines], header_lines=header_lines,
-                        footer_markers=footer_markers, image_names=image_names, phrases=phrases)
+                                  footer_markers=footer_markers, image_names=image_names, phrases=phrases)
 
 
 def clean_normalised_lines(lines: list[str], *, header_lines: Iterable[str], footer_markers: Iterable[str],
-                 image_names: Iterable[str], phrases: Iterable[str]) -> list[str]:
+                           image_names: Iterable[str], phrases: Iterable[str]) -> list[str]:
     """:func:`clean_body_lines` of lines already decoded and normalised."""
-    names = {n for n in image_names if n} if rule_on("filename_images") else set()
     drop_files = rule_on("filename_images")
+    names = {n for n in image_names if n} if drop_files else set()
     drop_empty = rule_on("empty_paragraphs")
     out = []
     for line in lines:

@@ -11,6 +11,11 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 
+def _folder(path: str) -> str:
+    """The folder of a URL path, with its trailing slash: ``/a/b/index.html`` → ``/a/b/``, ``/a/b/`` → itself."""
+    return path.rsplit("/", 1)[0] + "/"
+
+
 @dataclass(frozen=True)
 class Profile:
     """The particulars of one portal."""
@@ -92,7 +97,7 @@ class Profile:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"cannot bind profile {self.name!r} to {url!r}: not an http(s) URL")
         path = parts.path or "/"
-        folder = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+        folder = _folder(path)
         section = path if re.search(r"/(index(_\d+)?\.s?html?)?$", path) else folder
         hosts = {parts.hostname}
         hosts.add(parts.hostname[4:] if parts.hostname.startswith("www.") else "www." + parts.hostname)
@@ -155,7 +160,6 @@ class Profile:
     def listing_page_url(self, column_url: str, page_no: int) -> str:
         """URL of page ``page_no`` (1-based) of the column whose first page is ``column_url``."""
         parts = urlsplit(column_url)
-        path = parts.path
-        folder = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+        folder = _folder(parts.path)
         name = "index.html" if page_no == 1 else f"index_{page_no - 2 + self.first_page_number}.html"
         return urlunsplit((parts.scheme, parts.netloc, folder + name, "", ""))
