@@ -37,7 +37,6 @@ import logging
 import re
 import unicodedata
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -50,6 +49,7 @@ from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable
 
 from gdcac_crawler.items import ArticleItem
+from gdcac_crawler.spiders.portal import conditional_headers, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +68,6 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 _HTML_RE = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|script|style|div|p|center|h1)\b",
                       re.I | re.S)
-#: Types that are the same thing under another name (what a page promises → what the bytes may be).
-_COMPATIBLE = {
-    "jpeg": {"jpg"}, "wps": {"doc", "docx"}, "et": {"xls", "xlsx"}, "dps": {"ppt", "pptx"},
-    "doc": {"docx", "wps"}, "xls": {"xlsx"}, "ppt": {"pptx"}, "txt": {"text"}, "csv": {"text"},
-}
 
 
 def sniff_type(body: bytes) -> str | None:
@@ -167,10 +162,6 @@ def store_path(base: str | Path, relative: str) -> Path:
     return target
 
 
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class AttachmentsPipeline(FilesPipeline):
     """Downloads article attachments into the files store; records every outcome on the item."""
 
@@ -230,13 +221,12 @@ class AttachmentsPipeline(FilesPipeline):
 
     # -- which attachments ------------------------------------------------------------------------------
 
-    def _plan(self, item: Any) -> list[tuple[dict[str, Any], Request | None, str | None]]:
-        """``[(attachment, request, reason)]`` for every attachment with a URL: a request, or why none."""
+    def _plan(self, item: Any) -> list[tuple[dict[str, Any], str | None]]:
+        """``[(attachment, reason)]`` for every attachment with a URL: ``reason`` is ``None`` for one to fetch,
+        else why it is not fetched."""
         if not isinstance(item, ArticleItem):
             return []
-        spider = self.crawler.spider
-        profile = getattr(spider, "profile", None)
-        fetch_base = getattr(spider, "fetch_base", None)
+        profile = getattr(self.crawler.spider, "profile", None)
         plan = []
         seen: set[str] = set()
         for att in ItemAdapter(item).get("attachments") or []:
@@ -244,25 +234,27 @@ class AttachmentsPipeline(FilesPipeline):
             if not url or url in seen:
                 continue
             seen.add(url)
-            if profile is not None and not profile.is_same_site(url):
-                plan.append((att, None, "offsite"))
-                continue
-            fetch_url = profile.to_fetch_url(url, fetch_base) if profile is not None else url
-            meta = {"gdcac_kind": "attachment", "gdcac_attachment_url": url, "download_maxsize": self.max_size,
-                    "download_warnsize": 0}  # fmt: skip
-            headers = {}
-            known = self._known_file(url)
-            if known is not None:
-                meta["gdcac_attachment_known"] = known
-                if known.get("etag"):
-                    headers["If-None-Match"] = known["etag"]
-                if known.get("last_modified"):
-                    headers["If-Modified-Since"] = known["last_modified"]
-            plan.append((att, Request(fetch_url, headers=headers, meta=meta), None))
+            offsite = profile is not None and not profile.is_same_site(url)
+            plan.append((att, "offsite" if offsite else None))
         return plan
 
+    def _request(self, url: str) -> Request:
+        """The request for the attachment at ``url`` (from the mirror when the spider crawls one); conditional
+        when the archive holds its file (:meth:`_known_file`)."""
+        spider = self.crawler.spider
+        profile = getattr(spider, "profile", None)
+        fetch_url = profile.to_fetch_url(url, getattr(spider, "fetch_base", None)) if profile is not None else url
+        meta = {"gdcac_kind": "attachment", "gdcac_attachment_url": url, "download_maxsize": self.max_size,
+                "download_warnsize": 0}  # fmt: skip
+        headers = {}
+        known = self._known_file(url)
+        if known is not None:
+            meta["gdcac_attachment_known"] = known
+            headers = conditional_headers(known)
+        return Request(fetch_url, headers=headers, meta=meta)
+
     def get_media_requests(self, item: Any, info: Any) -> list[Request]:
-        return [request for _, request, _ in self._plan(item) if request is not None]
+        return [self._request(att["url"]) for att, reason in self._plan(item) if reason is None]
 
     def media_to_download(self, request: Request, info: Any, *, item: Any = None) -> None:
         """Always download: the store is content-addressed, so the bytes decide where they go."""
@@ -297,7 +289,7 @@ class AttachmentsPipeline(FilesPipeline):
         record: dict[str, Any] = {
             "url": att.get("url") or request.url, "status": "failed", "error": None, "sha256": None,
             "size": len(body), "path": None, "content_type": content_type, "sniffed_type": sniffed,
-            "checksum": None, "fetched_at": _utc_now(),
+            "checksum": None, "fetched_at": utc_now(),
             "etag": (header("ETag") or b"").decode("latin-1") or None,
             "last_modified": (header("Last-Modified") or b"").decode("latin-1") or None,
         }
@@ -351,11 +343,11 @@ class AttachmentsPipeline(FilesPipeline):
             return item
         outcomes = iter(results)
         files = []
-        for att, request, reason in self._plan(item):
+        for att, reason in self._plan(item):
             record = {"url": att.get("url"), "name": att.get("name"), "type": att.get("type")}
-            if request is None:
+            if reason is not None:
                 record.update(status="failed", error=reason)
-                self._stat(reason or "skipped")
+                self._stat(reason)
             else:
                 ok, value = next(outcomes, (False, None))
                 if ok and isinstance(value, dict):

@@ -33,10 +33,8 @@ import click
 
 from gdcac_crawler.archive import Archive, migrations
 from gdcac_crawler.extract.cli import extract_command
-from gdcac_crawler.history import history_command
+from gdcac_crawler.history import DEFAULT_DB, history_command
 from gdcac_crawler.search import QueryError
-
-DEFAULT_DB = "archive/gdcac.sqlite"
 
 #: The settings that lift the live site's politeness for a crawl of the mirror on loopback.
 MIRROR_SETTINGS = {
@@ -93,16 +91,10 @@ def print_summary(db: str | os.PathLike) -> None:
             click.echo(f"last run {last['id']}: {last.get('finish_reason')}, new {last.get('articles_new')}, "
                        f"changed {last.get('articles_changed')}, unchanged {last.get('articles_unchanged')}, "
                        f"failed {last.get('articles_failed')}, listing pages {last.get('listing_pages')}")
-    click.echo("sample query:")
-    click.echo(f'  sqlite3 {db} "{SAMPLE_QUERY}"')
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
-    try:
-        for published_at, title in conn.execute(SAMPLE_QUERY):
+        click.echo("sample query:")
+        click.echo(f'  sqlite3 {db} "{SAMPLE_QUERY}"')
+        for published_at, title in archive.db.execute(SAMPLE_QUERY):
             click.echo(f"  {published_at}  {title}")
-    finally:
-        conn.close()
 
 
 @click.group()

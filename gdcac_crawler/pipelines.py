@@ -27,6 +27,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from gdcac_crawler import __version__
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.extract.article import clean_article
+from gdcac_crawler.extract.fallback import is_fallback
 from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingItem, PageFailure
 from gdcac_crawler.spiders.portal import utc_now
 
@@ -114,8 +115,7 @@ class ValidatePipeline:
         stats.inc_value("gdcac/fields/checked")
         methods = adapter.get("methods") or {}
         for field, method_key in FIELD_METHODS.items():
-            method = methods.get(method_key)
-            if method and not str(method).startswith("profile:"):
+            if is_fallback(methods.get(method_key)):
                 stats.inc_value(f"gdcac/fields/{field}/fallback")
             if not adapter.get(field):
                 stats.inc_value(f"gdcac/fields/{field}/empty")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from gdcac_crawler.health import exit_status
+from gdcac_crawler.health import EXIT_BOOTSTRAP_FAILED, exit_status
 
 if TYPE_CHECKING:
     import argparse
@@ -39,7 +39,7 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = EXIT_BOOTSTRAP_FAILED
             return
         code, line = exit_status(crawler.stats.get_stats())
         if code:

@@ -72,6 +72,16 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def conditional_headers(validators: dict[str, Any]) -> dict[str, str]:
+    """``If-None-Match`` / ``If-Modified-Since`` from the ``etag`` / ``last_modified`` an earlier answer gave."""
+    headers = {}
+    if validators.get("etag"):
+        headers["If-None-Match"] = validators["etag"]
+    if validators.get("last_modified"):
+        headers["If-Modified-Since"] = validators["last_modified"]
+    return headers
+
+
 def new_run_id() -> str:
     """A run id that sorts by start time and is unique across machines: ``20261129T084500Z-1a2b3c4d``."""
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
@@ -234,7 +244,7 @@ class PortalSpider(scrapy.Spider):
         self.known = {r["url"] for r in rows if r["first_run_id"] != self.run_id
                       and (r["removed_at"] is None or r.get("removed_run_id") == self.run_id)}
         self.done = {r["url"] for r in rows if r["last_run_id"] == self.run_id
-                     or (r.get("removed_run_id") and r.get("removed_run_id") == self.run_id)}
+                     or r.get("removed_run_id") == self.run_id}
         self._count("archive/known", len(self.known))
         if self.done:
             self._count("resume/already_done", len(self.done))
@@ -268,12 +278,7 @@ class PortalSpider(scrapy.Spider):
             yield self._revisit(url, row)
 
     def _revisit(self, url: str, row: dict[str, Any]) -> scrapy.Request:
-        headers = {}
-        if row.get("etag"):
-            headers["If-None-Match"] = row["etag"]
-        if row.get("last_modified"):
-            headers["If-Modified-Since"] = row["last_modified"]
-        return self._request(url, self.parse_article, kind="article", headers=headers,
+        return self._request(url, self.parse_article, kind="article", headers=conditional_headers(row),
                              meta={"gdcac_revisit": True, "handle_httpstatus_list": REVISIT_STATUSES},
                              cb_kwargs={"column": row.get("column_name"), "listed_title": row.get("listed_title"),
                                         "listed_date": row.get("listed_date")})
