@@ -23,7 +23,7 @@ from typing import Any
 from gdcac_crawler.mirror import files, templates
 from gdcac_crawler.mirror.content import (
     BASE_URL, FIXED_LAST_MODIFIED, HEADER_LINES, SECTION_CODE, SECTION_NAME, SITE_DOMAIN, SITE_NAME, VARIANTS,
-    Article, Column, Site, generate_site,
+    Article, Column, Site, entity_quotes, generate_site,
 )
 
 MANIFEST_NAME = "manifest.json"
@@ -77,9 +77,7 @@ class _Writer:
 
 def _source_raw(art: Article) -> str:
     """The source line as a parser reads it (label included, entities decoded once)."""
-    value = art.source
-    if art.variant == "escaped_source":
-        value = value.replace("“", "&ldquo;").replace("”", "&rdquo;")
+    value = entity_quotes(art.source) if art.variant == "escaped_source" else art.source
     label = {"seed": "来源:", "platform": "信息来源：", "zoom": "来源："}[art.layout]
     return label + value
 
@@ -108,7 +106,7 @@ def _article_entry(art: Article, listing: dict[str, Any]) -> dict[str, Any]:
         "layout": art.layout,
         "body_container": "#zoom" if art.layout == "zoom" else "#content1",
         "breadcrumb_count": 2 if art.layout == "seed" else 1,
-        "traps": sorted(set(art.traps + (["related_reading_block"] if art.layout == "platform" else []))),
+        "traps": sorted(set(art.traps)),
         "is_seed": art.is_seed,
         "images": [{"src": im.url, "path": im.path, "alt": im.alt, "caption": im.caption,
                     "filename_line": im.filename_line} for im in art.images],
@@ -217,7 +215,7 @@ def write_site(site: Site, out_dir: str | Path, *, states: bool = True) -> dict[
         for page in range(1, col.pages + 1):
             w.write(Column.page_path(col.spec.code, page), templates.listing_page(col, page, specs))
     for art in site.articles:
-        w.write(art.path, templates.article_bytes(art, specs))
+        w.write(art.path, templates.article_bytes(art))
         for image in art.images:
             w.write(image.path, files.png(image.number))
         for att in art.attachments:

@@ -100,7 +100,9 @@ VARIANTS: dict[str, str] = {
                       "paragraph under the image, then a caption",
     "junk_meta": "(g) meta ContentSource holds an editor's account name while the visible source is right",
 }
-LAYOUTS = ("seed", "platform", "zoom")
+LAYOUT_TRAPS: dict[str, tuple[str, ...]] = {
+    "seed": ("breadcrumb_twice",), "platform": ("related_reading_block",), "zoom": ("widget_lines_in_body",)}
+"""Layout -> the difficulties every page of that layout holds."""
 _SECOND_LAYOUT = {"seed": ("seed", "seed"), "platform": ("platform", "platform"), "zoom": ("zoom", "zoom"),
                   "escaped_source": ("platform", "platform"), "attachments": ("platform", "seed"),
                   "image_filename": ("seed", "platform"), "junk_meta": ("zoom", "seed")}
@@ -150,6 +152,12 @@ ATTACHMENT_NAMES: dict[str, tuple[str, ...]] = {
     "xls": ("{r}实施情况统计表.xls", "{y}年度网络安全检查情况汇总表.xls"),
 }
 ATTACHMENT_LINK_TEXTS = ("附件{k}", "附件{k}下载", "点击下载附件{k}")
+
+def entity_quotes(text: str) -> str:
+    """``text`` with its curly double quotes written as the entities ``&ldquo;`` / ``&rdquo;`` (how the CMS
+    stores the source of the ``escaped_source`` variant)."""
+    return text.replace("“", "&ldquo;").replace("”", "&rdquo;")
+
 
 # --- the model -----------------------------------------------------------------------------------------
 
@@ -345,6 +353,13 @@ class Site:
     columns: list[Column]
     scale: int | None
     seed: int
+
+    def column(self, code: str) -> Column:
+        """The column whose code is ``code`` (``KeyError`` if the site has none)."""
+        for col in self.columns:
+            if col.spec.code == code:
+                return col
+        raise KeyError(code)
 
     @property
     def articles(self) -> list[Article]:
@@ -606,12 +621,9 @@ class Generator:
         art.source = self.rng.choice(SOURCES_QUOTED if quoted else SOURCES_PLAIN)
         art.meta_source = art.source
         art.blocks = self._body()
-        if art.layout == "seed":
-            art.traps.append("breadcrumb_twice")
-        if art.layout == "zoom":
-            art.traps.append("widget_lines_in_body")
+        art.traps.extend(LAYOUT_TRAPS[art.layout])
         if art.variant == "escaped_source":
-            art.meta_source = art.source.replace("“", "&ldquo;").replace("”", "&rdquo;")
+            art.meta_source = entity_quotes(art.source)
             art.traps.append("double_escaped_source")
         if art.variant == "junk_meta":
             art.meta_source = self.rng.choice(JUNK_META_SOURCES)

@@ -34,9 +34,10 @@ from urllib.parse import parse_qs
 
 from twisted.web import server
 
+from gdcac_crawler.mirror.content import BASE_URL
 from gdcac_crawler.mirror.responses import HTML_UTF8, Response, not_found, send
 
-CANONICAL = "https://www.gdcac.gov.cn"
+CANONICAL = BASE_URL
 KINDS = ("root", "section", "listing", "article", "file", "robots", "other")
 DEFAULT_RETRY_AFTER = 5
 DEFAULT_DELAY = 10.0

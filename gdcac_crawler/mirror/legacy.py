@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gdcac_crawler.mirror.content import BEIJING, Article, Block, Site
+from gdcac_crawler.mirror.content import BEIJING, LAYOUT_TRAPS, Article, Block, Site
 
 LEGACY_COLUMN = "flfg"
 """The column that holds the legacy pages (as its oldest articles)."""
@@ -124,16 +124,12 @@ LEGACY_PAGES: tuple[LegacyPage, ...] = (
     ),
 )
 
-_LAYOUT_TRAPS = {"seed": ("breadcrumb_twice",), "platform": (), "zoom": ("widget_lines_in_body",)}
-
-
 def legacy_article(page: LegacyPage, site: Site) -> Article:
     """The :class:`Article` of ``page`` in ``site``'s legacy column (its id not yet assigned)."""
-    column = next(c for c in site.columns if c.spec.code == LEGACY_COLUMN)
-    art = Article(column=column.spec, variant=page.layout, layout=page.layout, published=page.published,
-                  title=page.title, source=page.source, meta_source=page.source,
+    art = Article(column=site.column(LEGACY_COLUMN).spec, variant=page.layout, layout=page.layout,
+                  published=page.published, title=page.title, source=page.source, meta_source=page.source,
                   blocks=[Block(kind, text) for kind, text in page.blocks],
-                  traps=[*_LAYOUT_TRAPS[page.layout], *page.traps], encoding=page.encoding,
+                  traps=[*LAYOUT_TRAPS[page.layout], *page.traps], encoding=page.encoding,
                   charset_header=page.charset_header, charset_meta=page.charset_meta, meta_form=page.meta_form)
     return art
 
@@ -155,7 +151,7 @@ def _check(page: LegacyPage) -> None:
 
 def add_legacy_articles(site: Site) -> list[Article]:
     """Add the :data:`LEGACY_PAGES` to ``site`` as the oldest articles of its 法律法规 column; return them."""
-    column = next(c for c in site.columns if c.spec.code == LEGACY_COLUMN)
+    column = site.column(LEGACY_COLUMN)
     if column.articles and min(a.published for a in column.articles) <= max(p.published for p in LEGACY_PAGES):
         raise ValueError("the legacy pages must be older than every generated article of their column")
     titles = {a.title for a in site.articles} | {o.title for o in site.offsite}

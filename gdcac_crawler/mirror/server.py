@@ -144,9 +144,9 @@ class MirrorResource(resource.Resource):
 
     # -- resolving ----------------------------------------------------------------------------------
 
-    def resolve(self, raw_path: bytes) -> tuple[Path, str | None, str] | None:
-        """The file that ``raw_path`` names in the current state, with its ``Last-Modified`` override (an
-        HTTP date, for files the state changed) and its root-relative site path (``/zcfg/index.html``), or
+    def resolve(self, raw_path: bytes) -> tuple[Path, datetime | None, str] | None:
+        """The file that ``raw_path`` names in the current state, with its ``Last-Modified`` override (for
+        files the state changed) and its root-relative site path (``/zcfg/index.html``), or
         ``None``.  Raises :class:`BadPath`."""
         segments = split_path(raw_path)
         if any(seg in (".", "..") or seg.startswith(".") for seg in segments):
@@ -157,7 +157,7 @@ class MirrorResource(resource.Resource):
         if candidate.is_dir():
             segments = [*segments, "index.html"]
             candidate = candidate / "index.html"
-        last_modified: str | None = None
+        last_modified: datetime | None = None
         site_path = "/" + "/".join(segments)
         if self.state == 2 and self.overlay is not None:
             action, overlay_file, last_modified = self.overlay.lookup(site_path)
@@ -173,14 +173,15 @@ class MirrorResource(resource.Resource):
             return None
         return (real, last_modified, site_path) if real.is_file() else None
 
-    def entry(self, path: Path) -> tuple[Entry, bytes]:
-        """Read ``path`` and its metadata (sha256 and Last-Modified cached while the file is unchanged)."""
-        data = path.read_bytes()
+    def entry(self, path: Path) -> tuple[Entry, bytes | None]:
+        """The metadata of ``path`` (sha256 and Last-Modified, cached while its mtime and size stay the same),
+        with its bytes if they had to be read for it (else ``None``: read them only to send them)."""
         st = path.stat()
         stamp = (st.st_mtime_ns, st.st_size)
         cached = self._cache.get(path)
-        if cached is not None and cached.stamp == stamp and cached.size == len(data):
-            return cached, data
+        if cached is not None and cached.stamp == stamp:
+            return cached, None
+        data = path.read_bytes()
         suffix = path.suffix.lower()
         entry = Entry(path=path, etag='"%s"' % hashlib.sha256(data).hexdigest(),
                       last_modified=last_modified_of(data, suffix),
@@ -220,7 +221,7 @@ class MirrorResource(resource.Resource):
             return not_found()
         target, override, site_path = found
         entry, data = self.entry(target)
-        last_modified = parsedate_to_datetime(override) if override else entry.last_modified
+        last_modified = override or entry.last_modified
         headers = {"ETag": entry.etag, "Last-Modified": http_date(last_modified)}
         content_type = entry.content_type
         for name, value in self.file_headers.get(site_path, {}).items():
@@ -230,7 +231,7 @@ class MirrorResource(resource.Resource):
                 headers[name] = value
         if self.not_modified(request, entry.etag, last_modified):
             return Response(304, headers=headers)
-        return Response(200, data, content_type, headers)
+        return Response(200, target.read_bytes() if data is None else data, content_type, headers)
 
     def render(self, request: server.Request) -> int:  # noqa: D102 (one handler for every method)
         path_key = (request.path or b"/").decode("utf-8", "replace")

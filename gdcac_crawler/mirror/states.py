@@ -35,15 +35,16 @@ from __future__ import annotations
 import copy
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 from gdcac_crawler.mirror import templates
 from gdcac_crawler.mirror.build import http_date, manifest_of
 from gdcac_crawler.mirror.content import (
-    BEIJING, SECTION_CODE, Article, Block, Column, OffsiteItem, Site, load_sentences,
+    BEIJING, LAYOUT_TRAPS, SECTION_CODE, Article, Block, Column, OffsiteItem, Site, load_sentences,
 )
 
 STATE2_DIR = "_state2"
@@ -82,14 +83,22 @@ class Changes:
     removed: Article
     reordered: tuple[str, int, int]
     """(column code, first position, second position) of the swap on listing page 1, 1-based."""
-    edited_ids: set[int] = field(default_factory=set)
+
+    @property
+    def edits(self) -> tuple[Article, Article, Article]:
+        """The three edited articles: body, title, source."""
+        return self.body_edit, self.title_edit, self.source_edit
+
+    @property
+    def edited_ids(self) -> set[int]:
+        return {a.id for a in self.edits}
 
 
 def _column(site: Site, code: str) -> Column:
-    for col in site.columns:
-        if col.spec.code == code:
-            return col
-    raise StateUnavailable(f"no column {code!r}")
+    try:
+        return site.column(code)
+    except KeyError:
+        raise StateUnavailable(f"no column {code!r}") from None
 
 
 def _new_article(site: Site, col: Column) -> Article:
@@ -106,7 +115,7 @@ def _new_article(site: Site, col: Column) -> Article:
         blocks.extend(Block("para", "".join(rng.sample(sentences, rng.randint(1, 3)))) for _ in range(2))
     art = Article(column=col.spec, variant="seed", layout="seed", published=NEW_ARTICLE_PUBLISHED, title=title,
                   id=max(a.id for a in site.articles) + 173, source=NEW_ARTICLE_SOURCE,
-                  meta_source=NEW_ARTICLE_SOURCE, blocks=blocks, traps=["breadcrumb_twice"])
+                  meta_source=NEW_ARTICLE_SOURCE, blocks=blocks, traps=list(LAYOUT_TRAPS["seed"]))
     return art
 
 
@@ -175,12 +184,17 @@ def derive_state2(site: Site) -> tuple[Site, Changes]:
     flfg.__dict__["entries"] = entries
     changes = Changes(body_edit=body_edit, body_before=body_before, title_edit=title_edit, title_before=title_before,
                       source_edit=source_edit, source_before=source_before, added=added, removed=removed,
-                      reordered=(flfg.spec.code, i + 1, j + 1),
-                      edited_ids={body_edit.id, title_edit.id, source_edit.id})
+                      reordered=(flfg.spec.code, i + 1, j + 1))
     return s2, changes
 
 
 # --- writing the overlay -------------------------------------------------------------------------------
+
+
+def _page_paths(site: Site) -> set[str]:
+    """The paths of :func:`_pages` (without rendering them)."""
+    return {"/index.html", f"/{SECTION_CODE}/index.html",
+            *(Column.page_path(c.spec.code, page) for c in site.columns for page in range(1, c.pages + 1))}
 
 
 def _pages(site: Site) -> dict[str, bytes]:
@@ -206,12 +220,11 @@ def write_state2(site: Site, out_dir: str | Path) -> dict[str, Any] | None:
     except StateUnavailable:
         return None
     out = Path(out_dir)
-    specs = [c.spec for c in s2.columns]
-    old_pages = set(_pages(site))
+    old_pages = _page_paths(site)
     candidates = _pages(s2)
-    articles_rendered = {a.path for a in (ch.body_edit, ch.title_edit, ch.source_edit, ch.added)}
-    for art in (ch.body_edit, ch.title_edit, ch.source_edit, ch.added):
-        candidates[art.path] = templates.article_bytes(art, specs)  # in the article's own encoding
+    articles_rendered = {a.path for a in (*ch.edits, ch.added)}
+    for art in (*ch.edits, ch.added):
+        candidates[art.path] = templates.article_bytes(art)  # in the article's own encoding
     modified = http_date(STATE2_MODIFIED)
     new_paths: list[str] = []
     changed_paths: list[str] = []
@@ -229,7 +242,7 @@ def write_state2(site: Site, out_dir: str | Path) -> dict[str, Any] | None:
         target.write_bytes(data)
         files[path] = {"last_modified": http_date(ch.added.published) if path == ch.added.path else modified}
     removed_paths = sorted({ch.removed.path} | (old_pages - set(candidates)))
-    unchanged_edits = [a.path for a in (ch.body_edit, ch.title_edit, ch.source_edit) if a.path not in changed_paths]
+    unchanged_edits = [a.path for a in ch.edits if a.path not in changed_paths]
     if unchanged_edits:
         raise RuntimeError(f"state-2 edits left these pages unchanged: {unchanged_edits}")
     manifest = manifest_of(s2)
@@ -280,8 +293,8 @@ class StateOverlay:
 
     directory: Path
     """``<root>/_state2``."""
-    files: dict[str, str]
-    """Root-relative path (``/zcfg/zcjd/index.html``) -> its state-2 ``Last-Modified`` (an HTTP date)."""
+    files: dict[str, datetime]
+    """Root-relative path (``/zcfg/zcjd/index.html``) -> its state-2 ``Last-Modified``."""
     removed: frozenset[str]
     """Paths that answer 404 in state 2."""
 
@@ -293,10 +306,10 @@ class StateOverlay:
             return None
         overlay = json.loads(manifest.read_text(encoding="utf-8"))["overlay"]
         return cls(directory=Path(root) / overlay["dir"],
-                   files={p: v["last_modified"] for p, v in overlay["files"].items()},
+                   files={p: parsedate_to_datetime(v["last_modified"]) for p, v in overlay["files"].items()},
                    removed=frozenset(overlay["removed"]))
 
-    def lookup(self, path: str) -> tuple[str, Path | None, str | None]:
+    def lookup(self, path: str) -> tuple[str, Path | None, datetime | None]:
         """What state 2 does with root-relative file ``path``: ``("removed", None, None)``,
         ``("overlay", file, last_modified)`` or ``("base", None, None)`` (serve the state-1 file)."""
         if path in self.removed:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from gdcac_crawler.mirror.content import (
     BASE_URL, HEADER_LINES, ICP_NUMBER, SECTION_CODE, SECTION_NAME, SITE_DOMAIN, SITE_ID_CODE, SITE_NAME,
-    Article, Attachment, Block, Column, ColumnSpec, ListingEntry,
+    Article, Attachment, Block, Column, ColumnSpec, ListingEntry, entity_quotes,
 )
 
 OTHER_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -188,50 +188,40 @@ def _img(block: Block, art: Article, ctx: str) -> str:
     return f'<p style="text-align: center;"><img src="{attr(src)}" alt="{attr(image.alt)}"></p>'
 
 
-def body_seed(art: Article, ctx: str) -> str:
-    """Body blocks as the seed page writes them: one ``<p>`` each, headings ``<p><strong>``."""
+_CENTRED = ('<p style="text-align: center;">', "</p>")
+_INDENTED = '<p indenttext="\u3000\u3000" style="text-align: justify;">\u3000\u3000'
+
+
+def _body_lines(art: Article, ctx: str, para: tuple[str, str], heading: tuple[str, str]) -> list[str]:
+    """One line per body block: paragraphs and headings between the layout's ``para`` / ``heading`` markup
+    (opening, closing), images and the centred caption and file-name lines the same in every layout."""
+    wrap = {"para": para, "heading": heading}
     out = []
     for b in art.blocks:
-        if b.kind == "para":
-            out.append(f"<p>{esc(b.text)}</p>")
-        elif b.kind == "heading":
-            out.append(f"<p><strong>{esc(b.text)}</strong></p>")
-        elif b.kind == "image":
+        if b.kind == "image":
             out.append(_img(b, art, ctx))
-        else:  # caption, filename
-            out.append(f'<p style="text-align: center;">{esc(b.text)}</p>')
-    return "\n".join(out)
+        else:  # para, heading, caption, filename
+            opening, closing = wrap.get(b.kind, _CENTRED)
+            out.append(f"{opening}{esc(b.text)}{closing}")
+    return out
+
+
+def body_seed(art: Article, ctx: str) -> str:
+    """Body blocks as the seed page writes them: one ``<p>`` each, headings ``<p><strong>``."""
+    return "\n".join(_body_lines(art, ctx, ("<p>", "</p>"), ("<p><strong>", "</strong></p>")))
 
 
 def body_platform(art: Article, ctx: str) -> str:
     """Body blocks as the platform's editor writes them: indented with ideographic spaces."""
-    out = []
-    for b in art.blocks:
-        if b.kind == "para":
-            out.append(f'<p indenttext="\u3000\u3000" style="text-align: justify;">\u3000\u3000{esc(b.text)}</p>')
-        elif b.kind == "heading":
-            out.append(f'<p indenttext="\u3000\u3000" style="text-align: justify;">\u3000\u3000<strong>{esc(b.text)}'
-                       "</strong></p>")
-        elif b.kind == "image":
-            out.append(_img(b, art, ctx))
-        else:
-            out.append(f'<p style="text-align: center;">{esc(b.text)}</p>')
-    return "\n".join(out)
+    return "\n".join(_body_lines(art, ctx, (_INDENTED, "</p>"), (_INDENTED + "<strong>", "</strong></p>")))
 
 
 def body_zoom(art: Article, ctx: str) -> str:
     """Body blocks of the ``#zoom`` template, with the font widget first and the page tools last."""
     out = ['<p class="fontsize">【字体：<a href="javascript:doZoom(18)">大</a> <a href="javascript:doZoom(16)">中</a> '
            '<a href="javascript:doZoom(14)">小</a>】</p>']
-    for b in art.blocks:
-        if b.kind == "para":
-            out.append(f'<p style="text-indent: 2em;">{esc(b.text)}</p>')
-        elif b.kind == "heading":
-            out.append(f'<p style="text-indent: 2em;"><b>{esc(b.text)}</b></p>')
-        elif b.kind == "image":
-            out.append(_img(b, art, ctx))
-        else:
-            out.append(f'<p style="text-align: center;">{esc(b.text)}</p>')
+    indented = '<p style="text-indent: 2em;">'
+    out += _body_lines(art, ctx, (indented, "</p>"), (indented + "<b>", "</b></p>"))
     out.append('<div class="bshare">分享到：</div>')
     out.append('<p class="print"><a href="javascript:window.print();">打印本页</a></p>')
     out.append('<div class="close"><a href="javascript:window.close();">关闭窗口</a></div>')
@@ -258,7 +248,7 @@ def _article_metas(art: Article) -> list[tuple[str, str]]:
 def _source_html(art: Article) -> str:
     """The visible source value as raw HTML (double-escaped for the ``escaped_source`` variant)."""
     if art.variant == "escaped_source":
-        return esc(art.source.replace("“", "&ldquo;").replace("”", "&rdquo;"))
+        return esc(entity_quotes(art.source))
     return esc(art.source)
 
 
@@ -275,7 +265,7 @@ _DECODE_SCRIPT = """<script>
                     </script>"""
 
 
-def article_page(art: Article, columns: Sequence[ColumnSpec]) -> str:
+def article_page(art: Article) -> str:
     """The whole HTML of an article page, in the article's layout."""
     ctx = art.path
     col = art.column
@@ -354,10 +344,10 @@ def article_page(art: Article, columns: Sequence[ColumnSpec]) -> str:
     return page + footer(ctx)
 
 
-def article_bytes(art: Article, columns: Sequence[ColumnSpec]) -> bytes:
+def article_bytes(art: Article) -> bytes:
     """The article page as the server sends it: :func:`article_page` encoded in the article's own encoding
     (strictly: a character the encoding lacks is an error, never a character reference)."""
-    return article_page(art, columns).encode(art.encoding)
+    return article_page(art).encode(art.encoding)
 
 
 # --- listings, section, root ---------------------------------------------------------------------------
