@@ -98,6 +98,7 @@ def test_an_html_page_where_a_pdf_was_promised_is_failed_not_stored(pipeline, tm
     assert record["status"] == "failed" and record["error"] == "html-instead-of-pdf"
     assert record["sniffed_type"] == "html" and record["path"] is None
     assert not (tmp_path / "files").exists() or not any((tmp_path / "files").rglob("*.pdf"))
+    assert not (tmp_path / "files").exists() or not any(p.is_file() for p in (tmp_path / "files").rglob("*"))
     record = downloaded(pipeline, item, b"gone", "text/html", status=404)
     assert record["error"] == "HTTP 404"
 

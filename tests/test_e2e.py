@@ -92,7 +92,7 @@ def test_provenance_of_every_article(crawled) -> None:
         "p.url AS fetched_url, p.status, p.run_id, p.kind, b.body, b.compression "
         "FROM articles a JOIN pages p ON p.article_id = a.id AND p.run_id = a.last_run_id "
         "JOIN page_bodies b ON b.sha256 = p.sha256").fetchall()
-    assert len(rows) == conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert len(rows) == conn.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
     for r in rows:
         assert r["http_status"] == r["status"] == 200 and r["kind"] == "article"
         assert r["fetched_at"].endswith("Z") and r["etag"]

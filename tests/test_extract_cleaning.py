@@ -3,25 +3,20 @@ fails with that one rule switched off, so no rule is dead weight and none is cla
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Callable
 
 import pytest
+from tests_support import FIXTURES, load_case
 
-from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.text import RULES, rules_disabled
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.profiles import resolve_profile
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
 
 def view(case: str) -> dict:
     case_dir = FIXTURES / case
-    meta = json.loads((case_dir / "meta.json").read_text(encoding="utf-8"))
-    response = response_from_bytes(meta["url"], (case_dir / "page.html").read_bytes(), meta["headers"])
+    response, meta = load_case(case_dir)
     return page_view(meta["kind"], response, resolve_profile(case_dir.parent.name, meta["url"]))
 
 

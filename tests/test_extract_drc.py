@@ -4,25 +4,15 @@ the spider's own code unchanged (the same PortalSpider walks it, driven by the p
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from scrapy import Request
 from scrapy.utils.test import get_crawler
+from tests_support import drc_case as load
 
 from gdcac_crawler.extract.article import extract_article
-from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.items import ArticleItem, ListingItem
 from gdcac_crawler.profiles import get_profile, profile_for_url
 from gdcac_crawler.spiders.portal import PortalSpider
-
-DRC = Path(__file__).resolve().parent / "fixtures" / "drc"
-
-
-def load(case: str):
-    meta = json.loads((DRC / case / "meta.json").read_text(encoding="utf-8"))
-    return response_from_bytes(meta["url"], (DRC / case / "page.html").read_bytes(), meta["headers"])
 
 
 def test_auto_picks_drc_by_host() -> None:

@@ -3,7 +3,6 @@ code (parsel's parse, XPath, lxml.html, the regular expressions) on every saved 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,9 +14,11 @@ from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 from scrapy.http import TextResponse
+from tests_support import load_case
 
 from gdcac_crawler.extract.article import (
     ATTACHMENT_EXTENSIONS,
+    GOV_META,
     _file_type,
     _inner_html,
     _links,
@@ -27,7 +28,6 @@ from gdcac_crawler.extract.article import (
     extract_article,
     meta_tags,
 )
-from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.text import (
     _WS_RE,
     _ZW_RE,
@@ -49,8 +49,7 @@ PAGES = sorted(FIXTURES.glob("*/*/page.html"))
 
 
 def _response(page: Path):
-    meta = json.loads((page.parent / "meta.json").read_text(encoding="utf-8"))
-    return response_from_bytes(meta["url"], page.read_bytes(), meta.get("headers") or {})
+    return load_case(page.parent)[0]
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: f"{p.parent.parent.name}/{p.parent.name}")
@@ -113,6 +112,7 @@ def test_meta_tags_are_those_with_a_name_and_content(page: Path) -> None:
         reference.setdefault(el.get("name").lower(), el.get("content"))
     got = meta_tags(root)
     assert {k.lower() for k in got} <= set(reference)
+    assert {k.lower() for k in got} == set(reference) & {k.lower() for k in GOV_META}  # every one it knows
     assert all(normalise_space(reference[k.lower()]) == v for k, v in got.items())
 
 

@@ -12,21 +12,14 @@ import json
 from pathlib import Path
 
 import pytest
-from scrapy.http import HtmlResponse
+from tests_support import load_case as load
 
-from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.mirror import SITE_DIR
 from gdcac_crawler.profiles import get_profile, resolve_profile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))
-
-
-def load(case_dir: Path) -> tuple[HtmlResponse, dict]:
-    meta = json.loads((case_dir / "meta.json").read_text(encoding="utf-8"))
-    body = (case_dir / "page.html").read_bytes()
-    return response_from_bytes(meta["url"], body, meta.get("headers") or {}), meta
 
 
 def test_there_are_cases_of_every_kind() -> None:

@@ -27,6 +27,7 @@ from gdcac_crawler.archive import Archive, article_id
 from gdcac_crawler.cli import main, run_crawl
 from gdcac_crawler.items import ArticleCheck, ArticleItem, Fetch, ListingEntry, ListingItem
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_crawler.spiders import portal
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 
 BASE = "http://127.0.0.1:8999"
@@ -305,7 +306,7 @@ def test_a_changed_listed_title_triggers_a_conditional_revisit(spider) -> None:
     assert revisit.headers.get("If-None-Match") == b'"e1"'
 
 
-def test_recent_articles_are_revisited_with_conditional_requests(spider) -> None:
+def test_recent_articles_are_revisited_with_conditional_requests(spider, monkeypatch) -> None:
     s = spider(GDCAC_REVISIT_DAYS=7)
     now = "2026-11-29T08:00:00.000Z"
     urls = [f"{LIVE}/zcfg/zcjd/content/post_{n}.html" for n in range(1, 7)]
@@ -314,7 +315,7 @@ def test_recent_articles_are_revisited_with_conditional_requests(spider) -> None
         archived(urls[1], first_seen=now, published=None),  # no publish date: first capture decides
         archived(urls[2], first_seen=now, published="2021-01-01T10:00:00+08:00"),  # backfilled: not recent
         archived(urls[3]),  # first seen long ago
-        archived(urls[4], first_seen=now, removed_at=now),  # removed: never revisited
+        archived(urls[4], first_seen=now, published=None, removed_at=now),  # removed: never revisited
         archived(urls[5], first_seen=now, published=None, last_run_id="run-now"),  # done in this run already
     ])
     clock = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
@@ -322,8 +323,17 @@ def test_recent_articles_are_revisited_with_conditional_requests(spider) -> None
     s.revisit_backfilled = True
     assert s.is_recent(s.archived[urls[2]], clock)
     s.revisit_backfilled = False
+
+    class Clock(datetime):  # revisit_requests reads the wall clock: pin it to the test's
+        @classmethod
+        def now(cls, tz=None):
+            return clock
+
+    monkeypatch.setattr(portal, "datetime", Clock)
     revisits = [r for r in s.revisit_requests() if r.url in {u.replace(LIVE, BASE) for u in urls[:2]}]
     assert len(revisits) == 2
+    # exactly the recent two: not the backfilled, the old, the removed, nor the one done in this run
+    assert [r.url for r in s.revisit_requests()] == [u.replace(LIVE, BASE) for u in urls[:2]]
     for r in revisits:
         assert r.headers.get("If-None-Match") == b'"e1"'
         assert r.headers.get("If-Modified-Since") == b"Wed, 01 Jan 2020 00:00:00 GMT"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import http.client
 import re
 import time
 from datetime import datetime
@@ -14,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from parsel import Selector
+from tests_support import http_fetch as fetch
 
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
 from gdcac_crawler.mirror.build import build_site
@@ -24,23 +24,6 @@ WIDGET_LINES = {"【字体：大 中 小】", "分享到：", "打印本页", "�
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def fetch(mirror: MirrorProcess, path: str, *, method: str = "GET",
-          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """A raw HTTP request (the path is sent exactly as given)."""
-    parts = urlsplit(mirror.base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        for name, value in (headers or {}).items():
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        body = resp.read()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
-    finally:
-        conn.close()
 
 
 def local(url: str) -> str:

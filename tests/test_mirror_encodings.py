@@ -5,14 +5,13 @@ charset at all), each decoding with its true encoding to exactly the manifest's 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from parsel import Selector
+from tests_support import http_fetch as fetch
 
 from gdcac_crawler.extract.encoding import header_charset, meta_charset
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
@@ -23,20 +22,6 @@ MANIFEST = load_manifest()
 LEGACY = [a for a in MANIFEST["articles"] if a["encoding"] != "utf-8"]
 UTF8_ARTICLES = [a for a in MANIFEST["articles"] if a["encoding"] == "utf-8"]
 WIDGET_LINES = {"【字体：大 中 小】", "分享到：", "打印本页", "关闭窗口", "相关导读:"}
-
-
-Fetched = tuple[int, dict[str, str], bytes]
-
-
-def fetch(mirror: MirrorProcess, path: str, headers: dict[str, str] | None = None) -> Fetched:
-    parts = urlsplit(mirror.base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
 
 
 def case(header: str | None, meta: str | None) -> dict[str, Any]:

@@ -5,16 +5,16 @@ One server of its own (module-scoped), so that switching states never reaches th
 
 from __future__ import annotations
 
-import http.client
 import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from parsel import Selector
+from tests_support import Fetched
+from tests_support import http_fetch as fetch
 
 from gdcac_crawler.mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
 from gdcac_crawler.mirror.build import HEADERS_NAME, build_site
@@ -25,20 +25,6 @@ from gdcac_crawler.mirror.states import (
 
 CANONICAL = "https://www.gdcac.gov.cn"
 HIDDEN = {"manifest.json", STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME}
-
-Fetched = tuple[int, dict[str, str], bytes]
-
-
-def fetch(mirror: MirrorProcess, path: str, headers: dict[str, str] | None = None) -> Fetched:
-    parts = urlsplit(mirror.base_url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    try:
-        conn.request("GET", path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
-
 
 def local(url: str) -> str:
     return url[len(CANONICAL):] if url.startswith(CANONICAL) else url

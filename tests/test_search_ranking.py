@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_search import CJK, article, random_text, start
 
 from gdcac_crawler import ranking
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.search import fold
-from tests.test_search import CJK, article, random_text, start
 
 ALPHABET = "网络安全数据信息管理办法规定的和是在国家个人保护发展空间AbZ5 。"
 WEIGHTS = [10, 9, 8, 8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 9, 6, 6, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4, 3]
@@ -135,7 +135,9 @@ def test_postings_follow_new_articles_and_versions_then_merge(pair) -> None:
 def test_lengths_are_fts5_document_sizes(pair) -> None:
     _, post, _ = pair
     lengths, _ = post._doc_segments()
-    for doc, sz in post.db.execute("SELECT id, sz FROM articles_fts_docsize"):
+    sizes = post.db.execute("SELECT id, sz FROM articles_fts_docsize").fetchall()
+    assert len(sizes) == 300
+    for doc, sz in sizes:
         total, value = 0, 0
         for byte in sz:  # SQLite varints (seven bits a byte, most significant first), one per column
             value = (value << 7) | (byte & 0x7F)

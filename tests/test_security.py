@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 
 import pytest
+from test_search import article
 
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.cli import run_crawl
@@ -37,7 +38,9 @@ def test_robots_disallowed_column_is_recorded_and_never_fetched(robots_mirror, t
         assert conn.execute("SELECT count(*) FROM articles WHERE url LIKE '%/zcfg/flfg/%'").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] > 0
         # no secret in the runs table, whatever was passed on the command line
-        for row in conn.execute("SELECT * FROM runs"):
+        runs = conn.execute("SELECT * FROM runs").fetchall()
+        assert len(runs) == 1
+        for row in runs:
             assert "sekrit-123" not in " ".join(str(v) for v in row)
     finally:
         conn.close()
@@ -48,9 +51,13 @@ def test_robots_disallowed_column_is_recorded_and_never_fetched(robots_mirror, t
 def test_search_input_reaches_sql_only_as_parameters(tmp_path) -> None:
     db = tmp_path / "a.sqlite"
     with Archive(db) as archive:
+        # one article none of the queries names: a query turned into SQL (OR '1'='1, a bare %) would find it
+        archive.add_article(article(1, "网信工作动态", "正文内容"))
+        archive.flush()
+        assert archive.search("网信")["total"] == 1
         for hostile in ("'; DROP TABLE articles; --", "%", "_", "\\", "网络' OR '1'='1", "NEAR(a b)"):
             result = archive.search(hostile)
             assert result["total"] == 0
         with pytest.raises(QueryError, match="unbalanced double quote"):
             archive.search('x" OR 1=1 --')
-        assert archive.article_count() == 0  # the table is still there
+        assert archive.article_count() == 1  # the table is still there
