@@ -14,17 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gdcac_crawler.mirror import MirrorProcess
-from gdcac_crawler.mirror.build import build_site
+from _bench import machine, served_mirror
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,21 +57,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="crawls of each kind (alternating)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="gdcac-bench-") as tmp:
-        work = Path(tmp)
-        t0 = time.perf_counter()
-        manifest = build_site(work / "site", scale=args.articles)
+    with served_mirror(args.articles, "gdcac-bench-") as (work, manifest, built, mirror):
         n_articles = len(manifest["articles"])
-        print(f"built a mirror of {n_articles} articles in {time.perf_counter() - t0:.1f} s")
+        print(f"built a mirror of {n_articles} articles in {built:.1f} s")
         results: dict[str, list[dict]] = {"full": [], "noop": []}
-        with MirrorProcess(root=work / "site") as mirror:
-            for i in range(args.rounds):
-                for mode in ("noop", "full"):
-                    r = crawl(mode, mirror.base_url, work, i)
-                    results[mode].append(r)
-                    print(f"  round {i + 1} {mode:>4}: {r['responses']} responses in {r['crawl_seconds']:.1f} s "
-                          f"= {r['rate']:.0f} responses/s, peak RSS {r['peak_rss_mb']:.0f} MB"
-                          + (f", {r['new_articles']} articles archived" if mode == "full" else ""))
+        for i in range(args.rounds):
+            for mode in ("noop", "full"):
+                r = crawl(mode, mirror.base_url, work, i)
+                results[mode].append(r)
+                print(f"  round {i + 1} {mode:>4}: {r['responses']} responses in {r['crawl_seconds']:.1f} s "
+                      f"= {r['rate']:.0f} responses/s, peak RSS {r['peak_rss_mb']:.0f} MB"
+                      + (f", {r['new_articles']} articles archived" if mode == "full" else ""))
 
     def median(mode: str, key: str) -> float:
         return statistics.median(r[key] for r in results[mode])
@@ -82,8 +75,7 @@ def main() -> None:
     full, noop = median("full", "rate"), median("noop", "rate")
     print()
     print(f"date        {datetime.now(timezone.utc):%Y-%m-%d}")
-    print(f"machine     {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}")
+    print(f"machine     {machine()}")
     print(f"mirror      {n_articles} articles, {results['full'][0]['responses']} responses per crawl")
     print(f"no-op       {noop:.0f} responses/s (median of {args.rounds}), peak RSS "
           f"{max(r['peak_rss_mb'] for r in results['noop']):.0f} MB")

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from _bench import machine
 
 from gdcac_crawler.extract.article import (
     _inner_html,
@@ -97,14 +97,22 @@ def trafilatura_():
     return run
 
 
-def timed(run, corpus: list[tuple[str, bytes]], rounds: int) -> float:
+def best_ms_per_page(one_pass, pages: int, rounds: int) -> float:
+    """ms per page of the best of ``rounds`` runs of ``one_pass()`` (one pass over ``pages`` pages)."""
     best = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()
+        one_pass()
+        best = min(best, time.perf_counter() - started)
+    return best / pages * 1000.0
+
+
+def timed(run, corpus: list[tuple[str, bytes]], rounds: int) -> float:
+    def one_pass() -> None:
         for url, body in corpus:
             run(url, body)
-        best = min(best, time.perf_counter() - started)
-    return best / len(corpus) * 1000.0
+
+    return best_ms_per_page(one_pass, len(corpus), rounds)
 
 
 def floor(corpus: list[tuple[str, bytes]], rounds: int) -> dict[str, float]:
@@ -128,13 +136,11 @@ def floor(corpus: list[tuple[str, bytes]], rounds: int) -> dict[str, float]:
     }
     out = {}
     for name, part in parts.items():
-        best = float("inf")
-        for _ in range(rounds):
-            started = time.perf_counter()
+        def one_pass(part=part) -> None:
             for i in range(len(corpus)):
                 part(i)
-            best = min(best, time.perf_counter() - started)
-        out[name] = best / len(corpus) * 1000.0
+
+        out[name] = best_ms_per_page(one_pass, len(corpus), rounds)
     return out
 
 
@@ -180,8 +186,7 @@ def main(argv: list[str]) -> int:
     agree = {name: agreement(reference, run(*real)) for name, run in extractors.items()}
     result = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                   f"{platform.system()} {platform.release()}",
+        "machine": machine(),
         "pages": {"mirror": len(mirror), "real": 1},
         "ms_per_page": times,
         "agreement_on_real_page": agree,

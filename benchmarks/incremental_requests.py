@@ -21,14 +21,14 @@ import os
 import platform
 import sqlite3
 import subprocess
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from _bench import served_mirror
+
 from gdcac_crawler.cli import crawl_command, crawl_env
 from gdcac_crawler.mirror import MirrorProcess
-from gdcac_crawler.mirror.build import build_site
 
 
 def crawl(mirror: MirrorProcess, db: Path, run_id: str, *args: str) -> dict:
@@ -75,22 +75,18 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.python_implementation()} "
           f"{platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
-    with tempfile.TemporaryDirectory(prefix="gdcac-bench-incremental-") as tmp:
-        work = Path(tmp)
-        t0 = time.perf_counter()
-        manifest = build_site(work / "site", scale=args.articles)
+    with served_mirror(args.articles, "gdcac-bench-incremental-") as (work, manifest, built, mirror):
         columns = len(manifest["columns"])
         print(f"built a mirror of {len(manifest['articles'])} articles, {columns} columns, "
-              f"{manifest['counts']['listing_pages']} listing pages in {time.perf_counter() - t0:.1f} s")
+              f"{manifest['counts']['listing_pages']} listing pages in {built:.1f} s")
         db = work / "archive.sqlite"
-        with MirrorProcess(root=work / "site") as mirror:
-            full = crawl(mirror, db, "full", "-a", "mode=full")
-            print(f"full run:                     {describe(full)}")
-            inc = crawl(mirror, db, "incremental")
-            print(f"incremental run (unchanged):  {describe(inc)}")
-            revisit = crawl(mirror, db, "revisit-all", "-s", "GDCAC_REVISIT_BACKFILLED=True",
-                            "-s", "GDCAC_REVISIT_DAYS=7")
-            print(f"incremental + revisit all:    {describe(revisit)}")
+        full = crawl(mirror, db, "full", "-a", "mode=full")
+        print(f"full run:                     {describe(full)}")
+        inc = crawl(mirror, db, "incremental")
+        print(f"incremental run (unchanged):  {describe(inc)}")
+        revisit = crawl(mirror, db, "revisit-all", "-s", "GDCAC_REVISIT_BACKFILLED=True",
+                        "-s", "GDCAC_REVISIT_DAYS=7")
+        print(f"incremental + revisit all:    {describe(revisit)}")
     share = inc["requests"] / full["requests"]
     print(f"incremental / full: {inc['requests']} / {full['requests']} requests = {100 * share:.2f} % "
           f"(target < 2 %, O(columns): {columns} columns + robots.txt + the section page = {columns + 2}); "

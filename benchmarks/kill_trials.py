@@ -19,13 +19,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from _bench import served_mirror
+
 from gdcac_crawler.cli import crawl_command, crawl_env
-from gdcac_crawler.mirror import MirrorProcess
-from gdcac_crawler.mirror.build import build_site
 
 
 def run_crawl(base_url: str, db: Path, jobdir: Path, kill_after: float | None) -> str:
@@ -76,25 +75,22 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     ok = 0
-    with tempfile.TemporaryDirectory(prefix="gdcac-kill-") as tmp:
-        work = Path(tmp)
-        manifest = build_site(work / "site", scale=args.articles)
+    with served_mirror(args.articles, "gdcac-kill-") as (work, manifest, _, mirror):
         expected = {a["url"] for a in manifest["articles"]}
-        with MirrorProcess(root=work / "site") as mirror:
-            started = time.perf_counter()
-            run_crawl(mirror.base_url, work / "timing.sqlite", work / "timing-job", None)
-            full_time = time.perf_counter() - started
-            print(f"mirror of {len(expected)} articles; an uninterrupted crawl takes {full_time:.1f} s")
-            for trial in range(1, args.trials + 1):
-                db, jobdir = work / f"t{trial}.sqlite", work / f"t{trial}-job"
-                events = [run_crawl(mirror.base_url, db, jobdir, rng.uniform(0.3, full_time * 0.9))
-                          for _ in range(args.kills)]
-                events.append(run_crawl(mirror.base_url, db, jobdir, None))
-                result = check(db, expected)
-                good = (result["integrity"] == "ok" and result["duplicates"] == 0 and result["missing"] == 0
-                        and result["unexpected"] == 0 and result["half_written"] == 0)
-                ok += good
-                print(f"trial {trial:2d}: {'ok  ' if good else 'FAIL'} {'; '.join(events)} -> {result}")
+        started = time.perf_counter()
+        run_crawl(mirror.base_url, work / "timing.sqlite", work / "timing-job", None)
+        full_time = time.perf_counter() - started
+        print(f"mirror of {len(expected)} articles; an uninterrupted crawl takes {full_time:.1f} s")
+        for trial in range(1, args.trials + 1):
+            db, jobdir = work / f"t{trial}.sqlite", work / f"t{trial}-job"
+            events = [run_crawl(mirror.base_url, db, jobdir, rng.uniform(0.3, full_time * 0.9))
+                      for _ in range(args.kills)]
+            events.append(run_crawl(mirror.base_url, db, jobdir, None))
+            result = check(db, expected)
+            good = (result["integrity"] == "ok" and result["duplicates"] == 0 and result["missing"] == 0
+                    and result["unexpected"] == 0 and result["half_written"] == 0)
+            ok += good
+            print(f"trial {trial:2d}: {'ok  ' if good else 'FAIL'} {'; '.join(events)} -> {result}")
     print(f"{ok} of {args.trials} trials complete with nothing lost, doubled or half-written")
     sys.exit(0)
 
