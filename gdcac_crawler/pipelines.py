@@ -28,6 +28,7 @@ from gdcac_crawler import __version__
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.extract.article import clean_article
 from gdcac_crawler.extract.fallback import is_fallback
+from gdcac_crawler.health import DEFAULT_FIELDS
 from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingItem, PageFailure
 from gdcac_crawler.spiders.portal import utc_now
 
@@ -47,9 +48,8 @@ RECORDED_SETTINGS = (
     "GDCAC_HEALTH_MAX_EMPTY_RATE", "GDCAC_HEALTH_MAX_BLOCKED", "GDCAC_HEALTH_MAX_ERRORS",
     "GDCAC_ATTACHMENTS_ENABLED", "GDCAC_ATTACHMENTS_MAX_SIZE", "GDCAC_ATTACHMENTS_REVALIDATE",
 )
-#: Article fields whose fallback and empty rates are counted: field -> its key in the item's ``methods``.
-FIELD_METHODS = {"title": "title", "published_at": "published_at", "source": "source", "body_text": "body",
-                 "column_path": "column_path"}
+#: An article field's key in the item's ``methods`` where the two names differ (else the field's own name).
+FIELD_METHODS = {"body_text": "body"}
 
 
 class CleanPipeline:
@@ -87,6 +87,8 @@ class ValidatePipeline:
 
     def __init__(self, crawler) -> None:
         self.crawler = crawler
+        self.fields = tuple(crawler.settings.getlist("GDCAC_HEALTH_FIELDS", list(DEFAULT_FIELDS)))
+        """The watched fields whose fallbacks and empties are counted: those the run's health is judged on."""
 
     @classmethod
     def from_crawler(cls, crawler) -> ValidatePipeline:
@@ -109,13 +111,13 @@ class ValidatePipeline:
         return item
 
     def count_fields(self, adapter: ItemAdapter) -> None:
-        """Per watched field (:data:`FIELD_METHODS`): whether a fallback produced it (its method is not one of
+        """Per watched field (``GDCAC_HEALTH_FIELDS``): whether a fallback produced it (its method is not one of
         the profile's selectors) and whether it came out empty."""
         stats = self.crawler.stats
         stats.inc_value("gdcac/fields/checked")
         methods = adapter.get("methods") or {}
-        for field, method_key in FIELD_METHODS.items():
-            if is_fallback(methods.get(method_key)):
+        for field in self.fields:
+            if is_fallback(methods.get(FIELD_METHODS.get(field, field))):
                 stats.inc_value(f"gdcac/fields/{field}/fallback")
             if not adapter.get(field):
                 stats.inc_value(f"gdcac/fields/{field}/empty")

@@ -8,6 +8,7 @@ import inspect
 import sqlite3
 
 import pytest
+from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
@@ -173,3 +174,15 @@ def test_archive_needs_a_path(tmp_path) -> None:
     crawler = get_crawler(GdcacSpider, {"GDCAC_ARCHIVE_PATH": ""})
     with pytest.raises(NotConfigured, match="GDCAC_ARCHIVE_PATH"):
         ArchivePipeline.from_crawler(crawler)
+
+
+def test_the_fields_counted_are_the_fields_health_watches(tmp_path) -> None:
+    crawler = get_crawler(GdcacSpider, {"GDCAC_ARCHIVE_PATH": str(tmp_path / "a.sqlite"),
+                                        "GDCAC_HEALTH_FIELDS": ["author", "body_text"]})  # fmt: skip
+    crawler.spider = GdcacSpider.from_crawler(crawler, run_id="run-1")
+    ValidatePipeline.from_crawler(crawler).count_fields(
+        ItemAdapter(raw_article(author=None, body_text="", methods={"body": "fallback:density"})))
+    stats = crawler.stats.get_stats()
+    assert stats["gdcac/fields/author/empty"] == 1  # a field added to the watch list is counted
+    assert stats["gdcac/fields/body_text/fallback"] == 1 and stats["gdcac/fields/body_text/empty"] == 1
+    assert not any(k.startswith("gdcac/fields/title/") for k in stats)  # no longer watched: not counted
