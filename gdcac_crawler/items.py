@@ -8,7 +8,45 @@ answer, and the raw bytes with their sha256.  Items are dataclasses so that pipe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class PageKind(StrEnum):
+    """What a fetched page is: the ``kind`` of a ``pages`` row and of a request's ``gdcac_kind`` meta."""
+
+    SECTION = "section"
+    """The section page, where the columns are found."""
+    LISTING = "listing"
+    """A column's listing page."""
+    ARTICLE = "article"
+    """An article page."""
+    BLOCKED = "blocked"
+    """A block or challenge page met instead of the page asked for."""
+    ERROR = "error"
+    """A fetch that failed (HTTP error, timeout, refused connection, junk answer)."""
+    REJECTED = "rejected"
+    """A fetched article the pipelines refused (e.g. no title or no body)."""
+
+    @classmethod
+    def crawled(cls) -> frozenset[PageKind]:
+        """The kinds the spider asks for: the pages whose answers the downloader middlewares inspect."""
+        return frozenset({cls.SECTION, cls.LISTING, cls.ARTICLE})
+
+
+class ArchiveOutcome(StrEnum):
+    """What archiving an item did; the stats count each as ``gdcac/archive/<outcome>``."""
+
+    NEW = "new"
+    """An article never archived before."""
+    CHANGED = "changed"
+    """An archived article whose content changed: a new version."""
+    UNCHANGED = "unchanged"
+    """An archived article fetched again with the same content: only last_seen_at and provenance move."""
+    NOT_MODIFIED = "not_modified"
+    """A revisit answered 304: only last_seen_at moves."""
+    REMOVED = "removed"
+    """A revisit answered 404/410, or a full walk no longer lists it: ``removed_at`` is set."""
 
 
 @dataclass
@@ -26,7 +64,7 @@ class Fetch:
     fetched_at: str
     """When the answer arrived: UTC, ISO 8601 with ``Z``."""
     kind: str
-    """What the page is: ``section``, ``listing``, ``article``, ``offsite``, ``error`` or ``rejected``."""
+    """What the page is: a :class:`PageKind` (``section``, ``listing``, ``article``, ``error`` …)."""
     content_type: str | None = None
     """The ``Content-Type`` header as sent."""
     declared_encoding: str | None = None
@@ -158,7 +196,8 @@ class ArticleCheck:
     """Canonical URL of the article (the archive's identity for it)."""
     site: str
     """Profile name of the portal."""
-    outcome: str
-    """``not_modified`` (304: only ``last_seen_at`` moves) or ``removed`` (404/410: ``removed_at`` is set)."""
+    outcome: ArchiveOutcome
+    """:attr:`ArchiveOutcome.NOT_MODIFIED` (304: only ``last_seen_at`` moves) or :attr:`ArchiveOutcome.REMOVED`
+    (404/410: ``removed_at`` is set)."""
     fetch: Fetch
     """Provenance of the revisit."""
