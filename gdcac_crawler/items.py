@@ -7,7 +7,7 @@ answer, and the raw bytes with their sha256.  Items are dataclasses so that pipe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -175,6 +175,10 @@ class ArticleItem:
     """The date the listing page showed for this article."""
     column: str | None = None
     """The column whose listing led to this article."""
+
+
+ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ArticleItem))
+"""The names of :class:`ArticleItem`'s fields, in declaration order: the one list every consumer derives from."""
 
 
 @dataclass
