@@ -41,10 +41,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gdcac_crawler.archive import Archive
+from gdcac_crawler.archive import Archive, parse_query
+from gdcac_crawler.archive.ranking import rank_tokens
 from gdcac_crawler.items import ArticleItem, Fetch
-from gdcac_crawler.ranking import rank_tokens
-from gdcac_crawler.search import parse_query
 
 CORPUS = Path(__file__).resolve().parents[1] / "gdcac_crawler" / "mirror" / "corpus"
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -194,7 +193,7 @@ def write_cost(path: Path, vocab: Vocabulary, count: int, seed: int) -> dict[str
         profile.disable()
         profiled = time.perf_counter() - started
     stats = pstats.Stats(profile)
-    postings = sum(v[3] for k, v in stats.stats.items() if k[2] == "_postings_append")  # cumulative time
+    postings = sum(v[3] for k, v in stats.stats.items() if k[2] == "append_segment")  # cumulative time
     return {"per_article_ms": 1000 * plain / half, "postings_share": postings / profiled}
 
 
@@ -281,7 +280,7 @@ def main() -> None:
         like_times: list[float] = []
         agree = True
         same_top = True
-        promoted = archive._promoted_tokens()
+        promoted = archive.postings.promoted_tokens()
         from_postings = sum(all(t in promoted for t, _ in rank_tokens(parse_query(q))) for q in qs)
         for i, q in enumerate(qs):
             found = archive.search(q, limit=20)  # warm-up
@@ -297,8 +296,8 @@ def main() -> None:
                 counted.append((time.perf_counter() - t0) * 1000)
             # the top 20 from the postings (where used) against FTS5's own bm25 of the same tokens
             terms = found["terms"]
-            fts5 = archive._search_hits(terms, {}, limit=20, use_postings=False)[0]
-            best = archive._search_hits(terms, {}, limit=20)[0]
+            fts5 = archive.search_index.hits(terms, {}, limit=20, use_postings=False)[0]
+            best = archive.search_index.hits(terms, {}, limit=20)[0]
             same_top &= len(best) == len(fts5) and all(
                 abs(a[1] - b[1]) <= 1e-9 * max(1.0, abs(b[1])) for a, b in zip(best, fts5)
             )
@@ -351,7 +350,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 found = archive.search(q, limit=20, count=False, **f)
                 runs.append((time.perf_counter() - t0) * 1000)
-            fts5 = archive._search_hits(found["terms"], f, limit=20, use_postings=False)[0]
+            fts5 = archive.search_index.hits(found["terms"], f, limit=20, use_postings=False)[0]
             same &= [round(-score, 6) for _, score in fts5] == [r["score"] for r in found["results"]]
             cells.append(f"{statistics.median(runs[1:]):.1f} ms")
         print(f"| {f} | " + " | ".join(cells) + f" | {'yes' if same else 'NO'} |")

@@ -31,10 +31,9 @@ from typing import Any, TypeVar
 
 import click
 
-from gdcac_crawler.archive import Archive, migrations
+from gdcac_crawler.archive import SAMPLE_QUERY, Archive, QueryError
 from gdcac_crawler.extract.cli import extract_command
 from gdcac_crawler.history import DEFAULT_DB, history_command
-from gdcac_crawler.search import QueryError
 
 #: The settings that lift the live site's politeness for a crawl of the mirror on loopback.
 MIRROR_SETTINGS = {
@@ -42,11 +41,6 @@ MIRROR_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
 }
-
-SAMPLE_QUERY = (
-    "SELECT published_at, title FROM articles WHERE column_name = '政策解读' ORDER BY published_at DESC LIMIT 3"
-)
-
 
 def crawl_command(base_url: str, db: str | os.PathLike, *, spider: str = "gdcac",
                   settings: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> list[str]:
@@ -93,7 +87,7 @@ def print_summary(db: str | os.PathLike) -> None:
                        f"failed {last.get('articles_failed')}, listing pages {last.get('listing_pages')}")
         click.echo("sample query:")
         click.echo(f'  sqlite3 {db} "{SAMPLE_QUERY}"')
-        for published_at, title in archive.db.execute(SAMPLE_QUERY):
+        for published_at, title in archive.sample_rows():
             click.echo(f"  {published_at}  {title}")
 
 
@@ -183,7 +177,7 @@ def open_archive(db: str, *, search: bool = False) -> Archive:
         raise click.ClickException(f"no archive at {db}")
     try:
         archive = Archive(path, readonly=True)
-        if not archive.db["articles"].exists():
+        if not archive.is_archive():
             archive.close()
             raise click.ClickException(f"{db} is not a gdcac archive (it has no articles table)")
     except sqlite3.DatabaseError as exc:
@@ -577,7 +571,7 @@ def migrate(db: str, reindex: bool, optimize: bool, promote_df: int | None) -> N
     grown by a tenth.  Example: gdcac migrate --optimize --db archive/gdcac.sqlite
     """
     with open_archive(db) as archive:
-        pending = [m.name for m in migrations.pending(archive.db)]
+        pending = archive.pending_migrations()
     with Archive(db) as archive:
         click.echo(f"archive {db}: " + (f"applied {', '.join(pending)}" if pending else "up to date"))
         if reindex:

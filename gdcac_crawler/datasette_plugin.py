@@ -9,7 +9,7 @@ from this environment loads it too.  It
 * answers ``?_search=`` on the ``articles`` table and the ``latest_articles`` view (and shows their search box)
   with the archive's search: exactly the articles whose title or body contains every term.  Datasette's
   built-in search cannot: it sends the typed text to ``MATCH`` as it is, and FTS5's tokenizers cannot read
-  Chinese; the index holds the archive's own tokens (:mod:`gdcac_crawler.search`).  The table page orders the
+  Chinese; the index holds the archive's own tokens (:mod:`gdcac_crawler.archive.query`).  The table page orders the
   matches by its sort (newest first by the metadata); the canned query ranks them by bm25;
 * renders the ``snippet`` column of query results as HTML with its ``<mark>`` highlights (the rest escaped).
 """
@@ -23,8 +23,7 @@ from datasette.filters import FilterArguments
 from datasette.utils.asgi import BadRequest
 from markupsafe import Markup, escape
 
-from gdcac_crawler.archive import DATASETTE_SEARCH_WHERE, SEARCH_INDEX
-from gdcac_crawler.search import QueryError, parse_query, register_sql_functions
+from gdcac_crawler.archive import DATASETTE_SEARCH_WHERE, SEARCH_INDEX, QueryError, parse_query, register_sql_functions
 
 #: The tables and views whose ``?_search=`` this plugin answers.
 SEARCHABLE = ("articles", "latest_articles")
@@ -50,7 +49,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         try:
             parse_query(query)
         except QueryError as exc:
-            raise BadRequest(str(exc))
+            raise BadRequest(str(exc)) from exc
         return FilterArguments(
             [DATASETTE_SEARCH_WHERE.format(param="gdcac_search")],
             {"gdcac_search": query},

@@ -3,7 +3,7 @@
 Prints the article's identity and state (current version, first and last seen, removed or not), then each
 version with when and by which run it was captured, and between consecutive versions a unified diff of the
 fields that make up the content hash (title, published_at, source, attachments, body text one paragraph per
-line).  Reads the archive read-only, through :class:`gdcac_crawler.archive.Archive`.
+line).  Reads the archive read-only, through :class:`gdcac_crawler.archive.ArchiveReader`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from gdcac_crawler.archive import Archive
+from gdcac_crawler.archive import ArchiveReader
 
 DEFAULT_DB = "archive/gdcac.sqlite"
 
@@ -77,7 +77,7 @@ def history_command(article: str, db: str, no_diff: bool) -> None:
     """
     if not Path(db).exists():
         raise click.ClickException(f"no archive at {db}")
-    with Archive(db, readonly=True) as archive:
+    with ArchiveReader(db) as archive:
         row = archive.get_article(article)
         if row is None:
             raise click.ClickException(f"no article {article} in {db}")

@@ -500,19 +500,19 @@ def test_flush_is_one_transaction_and_keeps_the_buffer_on_failure(db_path, monke
     start(archive, "r1")
     archive.add_article(make_article())
     archive.add_page(make_fetch(url=LIST_URL, kind="listing", body=b"l"), site="gdcac")
-    real = Archive._upsert
+    real = Archive.upsert_rows
 
     def failing(self, table, rows, pk):
         if table == "pages":  # written after page_bodies, articles and article_versions
             raise sqlite3.OperationalError("disk I/O error (simulated)")
         return real(self, table, rows, pk)
 
-    monkeypatch.setattr(Archive, "_upsert", failing)
+    monkeypatch.setattr(Archive, "upsert_rows", failing)
     with pytest.raises(sqlite3.OperationalError):
         archive.flush()
     assert counts(db_path) == {t: (1 if t == "runs" else 0) for t in TABLES}  # all rolled back
     assert archive.pending == 2
-    monkeypatch.setattr(Archive, "_upsert", real)
+    monkeypatch.setattr(Archive, "upsert_rows", real)
     archive.close()
     assert counts(db_path) == {"runs": 1, "page_bodies": 2, "pages": 2, "articles": 1, "article_versions": 1,
                                "listings": 0}  # fmt: skip

@@ -13,9 +13,10 @@ import sqlite_utils
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gdcac_crawler.archive import Archive, _date_bound, article_id, migrations
+from gdcac_crawler.archive import Archive, article_id, migrations
+from gdcac_crawler.archive.search_index import date_bound as _date_bound
 from gdcac_crawler.items import ArticleItem, Fetch
-from gdcac_crawler.search import (
+from gdcac_crawler.archive.query import (
     ESCAPE,
     QueryError,
     contains,
@@ -227,19 +228,19 @@ def test_a_failed_flush_rolls_the_index_back_too(tmp_path, monkeypatch) -> None:
     archive = Archive(path, batch_size=100)
     start(archive)
     archive.add_article(article(1, "标题", "正文"))
-    real = Archive._upsert
+    real = Archive.upsert_rows
 
     def failing(self, table, rows, pk):
         if table == "pages":
             raise sqlite3.OperationalError("disk I/O error (simulated)")
         return real(self, table, rows, pk)
 
-    monkeypatch.setattr(Archive, "_upsert", failing)
+    monkeypatch.setattr(Archive, "upsert_rows", failing)
     with pytest.raises(sqlite3.OperationalError):
         archive.flush()
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT count(*) FROM articles_fts_docsize").fetchone()[0] == 0
-    monkeypatch.setattr(Archive, "_upsert", real)
+    monkeypatch.setattr(Archive, "upsert_rows", real)
     assert archive.search_ids("正文") == [article_id(URL.format(1))]
     archive.close()
 
@@ -385,12 +386,12 @@ def test_contains_is_like_s_case_rule(text, term) -> None:
        title=st.text(alphabet=st.sampled_from(ALPHABET), max_size=20),
        terms=st.lists(st.text(alphabet=st.sampled_from(ALPHABET), min_size=1, max_size=3), min_size=1, max_size=3))
 def test_snippet_skips_folding_only_when_it_cannot_matter(body, title, terms) -> None:
-    import gdcac_crawler.search as search
+    import gdcac_crawler.archive.query as search
 
     fast = snippet(title, body, terms)
     always = re.compile(r"[\s\S]")  # every term looks as if it had a letter: the text is always folded
-    original, search._ASCII_LETTER_RE = search._ASCII_LETTER_RE, always
+    original, search.ASCII_LETTER_RE = search.ASCII_LETTER_RE, always
     try:
         assert fast == snippet(title, body, terms)
     finally:
-        search._ASCII_LETTER_RE = original
+        search.ASCII_LETTER_RE = original

@@ -2,7 +2,7 @@
 
 Two copies of one archive answer the same queries: one ranks every query with FTS5 (no postings), the other
 has postings for its common tokens (a low promotion threshold makes most tokens common in a small corpus), so
-its queries of common tokens are ranked by :func:`gdcac_crawler.ranking.top_k`.  Scores, order and totals must
+its queries of common tokens are ranked by :func:`gdcac_crawler.archive.ranking.top_k`.  Scores, order and totals must
 agree, before and after new articles and new versions arrive and after the postings are merged.
 """
 
@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 from test_search import CJK, article, random_text, start
 
-from gdcac_crawler import ranking
-from gdcac_crawler.archive import Archive
-from gdcac_crawler.search import fold
+from gdcac_crawler.archive import Archive, ranking
+from gdcac_crawler.archive.query import fold
 
 ALPHABET = "网络安全数据信息管理办法规定的和是在国家个人保护发展空间AbZ5 。"
 WEIGHTS = [10, 9, 8, 8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 9, 6, 6, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4, 3]
@@ -134,7 +133,7 @@ def test_postings_follow_new_articles_and_versions_then_merge(pair) -> None:
 
 def test_lengths_are_fts5_document_sizes(pair) -> None:
     _, post, _ = pair
-    lengths, _ = post._doc_segments()
+    lengths, _ = post.postings.doc_segments()
     sizes = post.db.execute("SELECT id, sz FROM articles_fts_docsize").fetchall()
     assert len(sizes) == 300
     for doc, sz in sizes:
@@ -159,8 +158,8 @@ def test_a_newly_common_token_is_promoted_and_backfilled(tmp_path: Path) -> None
         done = archive.optimize_search()
         assert "稀有" in {t for (t,) in archive.db.execute("SELECT token FROM search_tokens")}
         assert done["newly_promoted"] >= 1
-        _, segment = archive._doc_segments()
-        docs, counts = archive._token_postings("稀有", segment)
+        _, segment = archive.postings.doc_segments()
+        docs, counts = archive.postings.token_postings("稀有", segment)
         assert len(docs) == 20 and set(counts.tolist()) == {1}
         found = archive.search("稀有", limit=3)
         assert found["total"] == 20 and len(found["results"]) == 3
@@ -269,7 +268,7 @@ def test_the_end_of_a_run_optimises_once_the_archive_grew_by_a_tenth(tmp_path: P
 
 def test_the_datasette_canned_query_ranks_as_archive_search(tmp_path: Path) -> None:
     from gdcac_crawler.archive import DATASETTE_SEARCH_SQL
-    from gdcac_crawler.search import register_sql_functions
+    from gdcac_crawler.archive import register_sql_functions
 
     with Archive(tmp_path / "a.sqlite") as archive:
         start(archive)
@@ -303,7 +302,7 @@ def test_a_search_reads_the_postings_from_one_snapshot_while_they_are_merged(tmp
         expected = archive.search("网络", limit=10)
     writer = Archive(path)
     reader = Archive(path, readonly=True)
-    read_lengths = reader._doc_segments
+    read_lengths = reader.postings.doc_segments
     merged = []
 
     def lengths_then_merge():
@@ -312,7 +311,7 @@ def test_a_search_reads_the_postings_from_one_snapshot_while_they_are_merged(tmp
             merged.append(writer.optimize_search())  # commits while the search is between two reads
         return result
 
-    reader._doc_segments = lengths_then_merge
+    reader.postings.doc_segments = lengths_then_merge
     try:
         assert reader.search("网络", limit=10) == expected
         assert merged and merged[0]["merged_tokens"] > 0
@@ -356,18 +355,18 @@ def test_an_optimisation_overtaken_by_another_writer_writes_nothing(tmp_path: Pa
         archive.flush()
         before = archive.db.execute("SELECT token, segment, docs, counts FROM search_postings ORDER BY 1, 2").fetchall()
         other = Archive(path, batch_size=1)
-        merge = archive._merged_postings
+        merge = archive.postings.merged_postings
 
         def merge_while_another_writes(*args):
             result = merge(*args)
             other.add_article(article(99, "标题", "网络空间"))  # a crawl's flush commits meanwhile
             return result
 
-        archive._merged_postings = merge_while_another_writes
+        archive.postings.merged_postings = merge_while_another_writes
         try:
             done = archive.optimize_search()
         finally:
-            del archive._merged_postings
+            del archive.postings.merged_postings
             other.close()
         assert "skipped" in done
         after = archive.db.execute("SELECT token, segment, docs, counts FROM search_postings ORDER BY 1, 2")

@@ -8,10 +8,9 @@ import sqlite3
 import pytest
 from test_search import article
 
-from gdcac_crawler.archive import Archive
+from gdcac_crawler.archive import Archive, QueryError
 from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess
-from gdcac_crawler.search import QueryError
 
 
 @pytest.fixture(scope="module")

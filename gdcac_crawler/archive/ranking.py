@@ -1,9 +1,9 @@
 """Ranking of search results: bm25 over the query's index tokens, and its exact top k from token postings.
 
-Pure functions (no SQL; :mod:`gdcac_crawler.archive` stores and reads what they compute).
+Pure functions (no SQL; :mod:`gdcac_crawler.archive.postings` stores and reads what they compute).
 
 **The score.**  A query's *rank tokens* are the distinct index tokens of its terms (:func:`rank_tokens`): the
-unit token of a one-character term, the pair tokens of a longer one (see :mod:`gdcac_crawler.search`).  An
+unit token of a one-character term, the pair tokens of a longer one (see :mod:`gdcac_crawler.archive.query`).  An
 article's score is FTS5's bm25 summed over those tokens — ``idf(t) · f·(k1 + 1) / (f + k1·(1 − b + b·D/avgD))``
 with ``f`` the token's occurrences weighted by field (title 4, body 1), ``D`` the article's length in index
 tokens, ``idf(t) = ln((N − n + ½) / (n + ½))`` (at least 10⁻⁶) for ``n`` of the ``N`` articles containing the
@@ -28,23 +28,23 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .search import field_tokens, rank_tokens
+from .query import field_tokens, rank_tokens
 
 __all__ = [
     "K1",
-    "B",
     "TITLE_WEIGHT",
-    "rank_tokens",
-    "weighted_fields",
-    "doc_length",
+    "B",
+    "Postings",
     "article_fields",
     "batch_postings",
-    "pack",
-    "unpack",
-    "idf",
     "bm25",
-    "Postings",
+    "doc_length",
+    "idf",
+    "pack",
+    "rank_tokens",
     "top_k",
+    "unpack",
+    "weighted_fields",
 ]
 
 K1 = 1.2
@@ -61,9 +61,11 @@ def doc_length(title: str | None, body: str | None) -> int:
     return n_title + max(0, n_title - 1) + n_body + max(0, n_body - 1)
 
 
-def weighted_fields(title: tuple[list[str], list[str]], body: tuple[list[str], list[str]]) -> list[tuple[list[str], int]]:
-    """The token lists of an article's title and body (:func:`~gdcac_crawler.search.field_tokens` of each) with
-    their weights: title ones count :data:`TITLE_WEIGHT` times — what :func:`batch_postings` counts."""
+def weighted_fields(
+    title: tuple[list[str], list[str]], body: tuple[list[str], list[str]]
+) -> list[tuple[list[str], int]]:
+    """The token lists of an article's title and body (:func:`~gdcac_crawler.archive.query.field_tokens` of
+    each) with their weights: title ones count :data:`TITLE_WEIGHT` times — what :func:`batch_postings` counts."""
     return [(title[0], TITLE_WEIGHT), (title[1], TITLE_WEIGHT), (body[0], 1), (body[1], 1)]
 
 
@@ -108,7 +110,7 @@ def batch_postings(
     ends = np.append(starts[1:], len(token_ids))
     names = {number: token for token, number in vocabulary.items()} if len(starts) else {}
     return {
-        names[int(token_ids[a])]: (docs[a:b], counts[a:b]) for a, b in zip(starts.tolist(), ends.tolist())
+        names[int(token_ids[a])]: (docs[a:b], counts[a:b]) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
     }
 
 
@@ -203,6 +205,7 @@ def top_k(
         return [], len(docs)
     if confirm is None:
         order = next(iter(_best_first(docs, score, k, len(docs))))
+        assert order is not None  # the limit is every candidate: the first chunk always comes
         return [(int(docs[i]), float(score[i])) for i in order], len(docs)
     found: list[tuple[int, float]] = []
     checked = 0

@@ -27,27 +27,28 @@ operators: ``OR`` is the two letters o and r.
 from __future__ import annotations
 
 import re
+import sqlite3
 from functools import lru_cache
 
 __all__ = [
+    "FTS_COLUMNS",
     "QueryError",
+    "contains",
+    "field_tokens",
+    "fold",
+    "fts_expression",
+    "index_streams",
+    "like_pattern",
+    "needs_phrase",
+    "pairs",
     "parse_query",
     "quote_term",
-    "fold",
-    "units",
-    "index_streams",
-    "field_tokens",
-    "fts_expression",
     "rank_expression",
     "rank_tokens",
-    "term_tokens",
-    "pairs",
-    "needs_phrase",
-    "like_pattern",
-    "contains",
-    "snippet",
-    "FTS_COLUMNS",
     "register_sql_functions",
+    "snippet",
+    "term_tokens",
+    "units",
 ]
 
 #: The columns of the ``articles_fts`` index, in order (unit streams, then pair streams).
@@ -83,7 +84,7 @@ def units(text: str) -> list[str]:
 
 def pairs(u: list[str]) -> list[str]:
     """The pair tokens of a unit sequence: each unit joined to the next."""
-    return [a + b for a, b in zip(u, u[1:])]
+    return [a + b for a, b in zip(u, u[1:], strict=False)]  # noqa: RUF007 (faster than pairwise here)
 
 
 def field_tokens(text: str | None) -> tuple[list[str], list[str]]:
@@ -181,13 +182,13 @@ def fts_expression(terms: list[str]) -> str:
     parts = []
     for term in terms:
         tokens, is_unit = term_tokens(term)
-        parts.append('(%s : "%s")' % (_UNIT_COLUMNS if is_unit else _PAIR_COLUMNS, " ".join(tokens)))
+        parts.append(f'({_UNIT_COLUMNS if is_unit else _PAIR_COLUMNS} : "{" ".join(tokens)}")')
     return " AND ".join(parts)
 
 
 def rank_tokens(terms: list[str]) -> list[tuple[str, bool]]:
     """``(token, is_unit)`` for each distinct index token of ``terms``, in order of first appearance: what the
-    search's score is summed over (see :mod:`gdcac_crawler.ranking`)."""
+    search's score is summed over (see :mod:`gdcac_crawler.archive.ranking`)."""
     seen: dict[str, bool] = {}
     for term in terms:
         tokens, is_unit = term_tokens(term)
@@ -201,7 +202,7 @@ def rank_expression(terms: list[str]) -> str:
     matches every article :func:`fts_expression` matches, and exactly those when no term needs its phrase
     (:func:`needs_phrase`)."""
     return " AND ".join(
-        '(%s : "%s")' % (_UNIT_COLUMNS if is_unit else _PAIR_COLUMNS, token) for token, is_unit in rank_tokens(terms)
+        f'({_UNIT_COLUMNS if is_unit else _PAIR_COLUMNS} : "{token}")' for token, is_unit in rank_tokens(terms)
     )
 
 
@@ -216,7 +217,8 @@ def like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-_ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
+ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
+"""An ASCII letter: a term without one needs no case folding (:func:`contains`, :func:`snippet`)."""
 
 
 @lru_cache(maxsize=256)
@@ -229,7 +231,7 @@ def contains(text: str | None, term: str) -> bool:
     """Whether ``term`` occurs in ``text`` under ``LIKE``'s case rule (ASCII case-insensitive)."""
     if not text:
         return False
-    if _ASCII_LETTER_RE.search(term) is None:
+    if ASCII_LETTER_RE.search(term) is None:
         return term in text  # nothing to fold
     return _ascii_caseless(term).search(text) is not None
 
@@ -287,7 +289,7 @@ def snippet(
     """
     fterms = sorted({fold(t) for t in terms if t}, key=len, reverse=True)
     # folding keeps every position; without an ASCII letter in the terms it changes nothing that can match
-    fold_text = fold if any(_ASCII_LETTER_RE.search(t) for t in fterms) else str
+    fold_text = fold if any(ASCII_LETTER_RE.search(t) for t in fterms) else str
     body = body or ""
     folded = fold_text(body)
     first = min((p for p in (folded.find(t) for t in fterms) if p != -1), default=-1)
@@ -330,11 +332,12 @@ def sql_snippet(title: str | None, body: str | None, query: str | None) -> str |
     return snippet(title, body, parse_query(str(query)), mark=("<mark>", "</mark>"))
 
 
-def register_sql_functions(conn) -> None:  # noqa: ANN001 (any sqlite3-compatible connection)
+def register_sql_functions(conn: sqlite3.Connection) -> None:
     """Register ``gdcac_fts(q)``, ``gdcac_rank_fts(q)`` and ``gdcac_snippet(title, body, q)`` on a ``sqlite3``
     connection, e.g.::
 
-        select a.title from articles_fts join articles a on a.id = printf('%016x', articles_fts.rowid)
+        select a.title from articles_fts join articles_fts_docs d on d.doc = articles_fts.rowid
+          join articles a on a.id = d.article_id
          where articles_fts match gdcac_fts('网络安全') order by rank limit 10
     """
     conn.create_function("gdcac_fts", 1, sql_fts, deterministic=True)
