@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.archive import Archive, article_id, content_hash
+from gdcac_crawler.archive import Archive, ArchiveReader, ArchiveWriter, article_id, content_hash
 from gdcac_crawler.items import ArticleItem, Fetch, ListingEntry, ListingItem, PageFailure
 
 README = Path(__file__).resolve().parents[1] / "archive" / "README.md"
@@ -459,6 +459,18 @@ def test_reader_can_read_while_writer_is_open(db_path):
     with Archive(db_path, readonly=True) as reader:
         assert reader.article_count() == 1
     writer.close()
+
+
+def test_an_archive_reader_only_reads(db_path):
+    with ArchiveWriter(db_path) as writer:
+        start(writer, "r1")
+        assert writer.add_article(make_article()) == "new"
+    with ArchiveReader(db_path) as reader:
+        assert not hasattr(reader, "add_article") and reader.pending_migrations() == []
+        assert reader.get_article(ART_URL)["id"] == reader.get_article(article_id(ART_URL))["id"]
+        assert [v["version"] for v in reader.article_versions(ART_URL)] == [1]
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader.db.execute("DELETE FROM articles")
 
 
 # -- the README matches the schema --------------------------------------------------------------------------

@@ -14,8 +14,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from gdcac_crawler.archive import Archive, article_id, migrations
-from gdcac_crawler.archive.search_index import date_bound as _date_bound
-from gdcac_crawler.items import ArticleItem, Fetch
 from gdcac_crawler.archive.query import (
     ESCAPE,
     QueryError,
@@ -30,6 +28,8 @@ from gdcac_crawler.archive.query import (
     sql_fts,
     units,
 )
+from gdcac_crawler.archive.search_index import date_bound as _date_bound
+from gdcac_crawler.items import ArticleItem, Fetch
 
 # Characters of the generated articles: common Chinese characters (so that one- and two-character queries hit
 # many articles), ASCII of both cases, digits, whitespace and LIKE's own wildcards and escape, and the characters

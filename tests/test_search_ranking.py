@@ -267,8 +267,7 @@ def test_the_end_of_a_run_optimises_once_the_archive_grew_by_a_tenth(tmp_path: P
 
 
 def test_the_datasette_canned_query_ranks_as_archive_search(tmp_path: Path) -> None:
-    from gdcac_crawler.archive import DATASETTE_SEARCH_SQL
-    from gdcac_crawler.archive import register_sql_functions
+    from gdcac_crawler.archive import DATASETTE_SEARCH_SQL, register_sql_functions
 
     with Archive(tmp_path / "a.sqlite") as archive:
         start(archive)
