@@ -42,6 +42,7 @@ MIRROR_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
 }
 
+
 def crawl_command(base_url: str, db: str | os.PathLike, *, spider: str = "gdcac",
                   settings: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> list[str]:
     """The ``scrapy crawl`` command line that crawls the portal at ``base_url`` into ``db``."""

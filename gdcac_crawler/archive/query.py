@@ -31,6 +31,7 @@ import sqlite3
 from functools import lru_cache
 
 __all__ = [
+    "ASCII_LETTER_RE",
     "FTS_COLUMNS",
     "QueryError",
     "contains",

@@ -1,5 +1,5 @@
-"""The query side of the archive: :class:`ArchiveReader`, everything the CLI, history, Datasette's checks, the
-spider's start-up snapshot, the attachments pipeline and the end of a run read.
+"""The query side of the archive: :class:`ArchiveReader`, everything the CLI, ``gdcac history``, the spider's
+start-up snapshot, the attachments pipeline and the end of a run read.
 
 A reader opens the file read-only (``mode=ro``): it cannot write, and a crawl may write the archive meanwhile
 (WAL mode).  :class:`~gdcac_crawler.archive.writer.ArchiveWriter` extends it, so a writer reads the same way —
@@ -15,7 +15,9 @@ from typing import Any, Self
 
 import sqlite_utils
 
-from .connection import decode_columns, open_database
+from gdcac_crawler.items import PageKind
+
+from .connection import IN_CHUNK, decode_columns, open_database
 from .identity import article_key
 from .postings import SearchPostings
 from .query import parse_query
@@ -221,8 +223,8 @@ class ArchiveReader:
             return
         terms = parse_query(query)
         hits, _ = self.search_index.hits(terms, filters)
-        for i in range(0, len(hits), 500):
-            part = hits[i : i + 500]
+        for i in range(0, len(hits), IN_CHUNK):
+            part = hits[i : i + IN_CHUNK]
             rows = articles_by_id(self.db, [aid for aid, _ in part])
             for position, (aid, rank) in enumerate(part, start=i + 1):
                 row = rows.get(aid)
@@ -261,17 +263,17 @@ class ArchiveReader:
             by_kind[key.split(":")[0]] = by_kind.get(key.split(":")[0], 0) + n
         new = one("SELECT count(*) FROM article_versions WHERE run_id = ? AND version = 1")
         changed = one("SELECT count(*) FROM article_versions WHERE run_id = ? AND version > 1")
-        fetched = pages.get("article:2xx", 0)
+        fetched = pages.get(f"{PageKind.ARTICLE}:2xx", 0)
         return {
-            "listing_pages": by_kind.get("listing", 0),
+            "listing_pages": by_kind.get(PageKind.LISTING, 0),
             "new": new,
             "changed": changed,
             "unchanged": max(0, fetched - new - changed),
-            "not_modified": pages.get("article:304", 0),
+            "not_modified": pages.get(f"{PageKind.ARTICLE}:304", 0),
             "removed": one("SELECT count(*) FROM articles WHERE removed_run_id = ?"),
-            "failed": by_kind.get("error", 0),
-            "dropped": by_kind.get("rejected", 0),
-            "blocked": by_kind.get("blocked", 0),
+            "failed": by_kind.get(PageKind.ERROR, 0),
+            "dropped": by_kind.get(PageKind.REJECTED, 0),
+            "blocked": by_kind.get(PageKind.BLOCKED, 0),
         }
 
     def stats(self) -> dict[str, Any]:

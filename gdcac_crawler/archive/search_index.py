@@ -22,6 +22,7 @@ from . import ranking
 from .connection import select_in
 from .postings import IndexedArticle, SearchPostings, append_segment
 from .query import (
+    FTS_COLUMNS,
     contains,
     field_tokens,
     fts_expression,
@@ -55,10 +56,9 @@ BM25_WEIGHTS = ", ".join(str(w) for w in SEARCH_WEIGHTS)
 """:data:`SEARCH_WEIGHTS` as the arguments of ``bm25()`` after the table (also the index's ``rank`` setting)."""
 
 _BM25 = f"bm25(articles_fts, {BM25_WEIGHTS})"
-_SEARCH_INSERT = "INSERT INTO articles_fts(rowid, title_uni, body_uni, title_bi, body_bi) VALUES (?, ?, ?, ?, ?)"
+_SEARCH_INSERT = f"INSERT INTO articles_fts(rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
 _SEARCH_DELETE = (
-    "INSERT INTO articles_fts(articles_fts, rowid, title_uni, body_uni, title_bi, body_bi) "
-    "VALUES ('delete', ?, ?, ?, ?, ?)"
+    f"INSERT INTO articles_fts(articles_fts, rowid, {', '.join(FTS_COLUMNS)}) VALUES ('delete', ?, ?, ?, ?, ?)"
 )
 
 # SQL that Datasette runs (gdcac_crawler.datasette_plugin registers the functions gdcac_fts and gdcac_snippet;
