@@ -1,7 +1,7 @@
 """An article's body once its container is known: the excluded parts pruned, the related lists cut out, the
 paragraphs walked into lines and image records, the links made absolute, the HTML sanitised.
 
-:func:`read_body` does all of it in one pass over the container.  A page parsed for the extraction alone has
+:func:`read_body` does all of it, in that order.  A page parsed for the extraction alone has
 its body pruned in place (:func:`prune_in_place`); a page that belongs to the caller (a Selector's) has its
 body copied first (:func:`copy_without`).  The body's HTML is serialised in one call and sanitised by nh3.
 """
