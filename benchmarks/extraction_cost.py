@@ -33,16 +33,13 @@ from pathlib import Path
 
 from _bench import machine
 
-from gdcac_crawler.extract.article import (
-    _inner_html,
-    _selectors,
-    clean_article,
-    extract_article,
-    sanitise_html,
-)
+from gdcac_crawler.extract.article import _selectors, clean_article, extract_article
+from gdcac_crawler.extract.body import _inner_html, sanitise_html
 from gdcac_crawler.extract.dates import parse_date
+from gdcac_crawler.extract.dom import parse_html
 from gdcac_crawler.extract.encoding import choose_encoding, response_from_bytes
-from gdcac_crawler.extract.text import html_blocks, indexed, parse_html, select
+from gdcac_crawler.extract.paragraphs import paragraphs as html_blocks
+from gdcac_crawler.extract.selector_index import indexed, select
 from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import resolve_profile
 

@@ -16,32 +16,19 @@ from parsel import Selector
 from scrapy.http import TextResponse
 from tests_support import load_case
 
-from gdcac_crawler.extract.article import (
-    ATTACHMENT_EXTENSIONS,
-    GOV_META,
-    _file_type,
-    _inner_html,
-    _links,
-    _parsed,
-    article_root,
-    clean_article,
-    extract_article,
-    meta_tags,
-)
-from gdcac_crawler.extract.text import (
-    _WS_RE,
-    _ZW_RE,
-    _compiled,
-    _drop_html_blocks_lxml_html,
-    _Index,
-    drop_html_blocks,
-    html_blocks,
-    indexed,
-    normalise_space,
-    parse_html,
-    rules_disabled,
-    select,
-)
+from gdcac_crawler.extract.article import _parsed, article_root, clean_article, extract_article
+from gdcac_crawler.extract.attachment_links import ATTACHMENT_EXTENSIONS
+from gdcac_crawler.extract.attachment_links import file_type as _file_type
+from gdcac_crawler.extract.body import _inner_html
+from gdcac_crawler.extract.cleaning import _drop_lines_lxml_html as _drop_html_blocks_lxml_html
+from gdcac_crawler.extract.cleaning import drop_lines_from_html as drop_html_blocks
+from gdcac_crawler.extract.dom import links_under as _links
+from gdcac_crawler.extract.dom import parse_html
+from gdcac_crawler.extract.metadata import GOV_META, meta_tags
+from gdcac_crawler.extract.paragraphs import paragraphs as html_blocks
+from gdcac_crawler.extract.rules import rules_disabled
+from gdcac_crawler.extract.selector_index import _compiled, _Index, indexed, select
+from gdcac_crawler.extract.text import _WS_RE, _ZW_RE, normalise_space
 from gdcac_crawler.profiles import resolve_profile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from gdcac_crawler.extract.article import clean_source, labelled_value
+from gdcac_crawler.extract.cleaning import clean_source
+from gdcac_crawler.extract.metadata import labelled_value
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.profiles import get_profile, resolve_profile
 

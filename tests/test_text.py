@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from lxml import html as lxml_html
 
-from gdcac_crawler.extract.text import clean_body_lines, drop_html_blocks, html_blocks, normalise_space
+from gdcac_crawler.extract.cleaning import clean_body_lines
+from gdcac_crawler.extract.cleaning import drop_lines_from_html as drop_html_blocks
+from gdcac_crawler.extract.paragraphs import paragraphs as html_blocks
+from gdcac_crawler.extract.text import normalise_space
 
 HEADER = ("中共广东省委网络安全和信息化委员会办公室", "广东省互联网信息办公室")
 FOOTER = ("主办单位", "版权所有")

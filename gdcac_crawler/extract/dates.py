@@ -10,7 +10,7 @@ milliseconds, as text or as a number, as JSON APIs give them).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 
 _DATE_RE = re.compile(
@@ -54,7 +54,7 @@ def parse_date(text: str | None, tz: str = "+08:00") -> tuple[str | None, str | 
         return None, None
     zone = _offset(tz)
     if m["tz"]:
-        zone = timezone.utc if m["tz"] == "Z" else _offset(m["tz"][:3] + ":" + m["tz"][-2:])
+        zone = UTC if m["tz"] == "Z" else _offset(m["tz"][:3] + ":" + m["tz"][-2:])
     try:
         moment = datetime(
             int(m["y"]), int(m["m"]), int(m["d"]),

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from scrapy.http import HtmlResponse, TextResponse
 from w3lib.encoding import html_body_declared_encoding
@@ -67,6 +68,7 @@ def header_charset(headers: Any) -> str | None:
     as written (lower-cased), or ``None``."""
     if headers is None:
         return None
+    value: str | bytes | None
     if isinstance(headers, (str, bytes)):
         value = headers
     else:

@@ -12,7 +12,7 @@ Articles
       breadcrumb found by its label or by its ``首页 > …`` shape.
 Listings
     * columns: same-site links that match the portal's URL patterns, else the largest group of listing-shaped
-      links (``…/index.html``, ``…/``) in one navigation block (:func:`nav_columns`);
+      links (``…/index.html``, ``…/``) in one navigation list (:func:`nav_columns`);
     * entries: the largest group of **dated links** — sibling items each holding one link and a date
       (:func:`dated_link_entries`) — else links matching the portal's article URL pattern;
     * pages: the pager script's arguments (``createPageHTML(N, …)``, ``countPage``, ``Math.ceil(T/P)``) are
@@ -29,36 +29,37 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from gdcac_crawler.extract.dates import listed_date, parse_date
-from gdcac_crawler.extract.text import (
-    SKIP_TAGS,
-    link_title,
-    normalise_meta,
-    normalise_space,
-    text_content,
-    text_nodes,
+from gdcac_crawler.extract.dom import SKIP_TAGS, link_title, text_content, text_nodes
+from gdcac_crawler.extract.text import normalise_meta, normalise_space
+from gdcac_crawler.extract.vocabulary import (
+    CRUMB_ARROW_RE,
+    CRUMB_LABEL_LOOSE_RE,
+    CRUMB_SPLIT_RE,
+    DATE_LABEL_RE,
+    FURNITURE_CLASS_RE,
+    HOME_NAMES,
 )
 
 __all__ = [
-    "density_body", "title_from_page", "preamble_lines", "breadcrumb_trails", "trail_names",
-    "dated_link_entries", "url_pattern_links", "nav_columns", "pager_links", "is_fallback",
+    "breadcrumb_trails", "dated_link_entries", "density_body", "first_date", "is_fallback", "nav_columns",
+    "pager_links", "preamble_lines", "title_from_page", "trail_names", "url_pattern_links",
 ]
 
 _PUNCT = frozenset("，。；：！？、“”《》（）,.;:!?")
-_TITLE_TAGS = frozenset("h1 h2 h3 h4 h5 h6 div p span td strong b font".split())
-_CANDIDATE_TAGS = frozenset("div td article section main dd li form center font span p table tbody".split())
-_NOISE_RE = re.compile(r"(?:^|[\s_-])(?:nav|menu|footer|foot|header|head|sidebar|side|left|right|share|copyright|"
-                       r"breadcrumb|position|crumb|link|links|friend|list|comment)(?:$|[\s_-])", re.I)
+_TITLE_TAGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6", "div", "p", "span", "td", "strong", "b", "font"])
+_CANDIDATE_TAGS = frozenset(["div", "td", "article", "section", "main", "dd", "li", "form", "center", "font",
+                             "span", "p", "table", "tbody"])
 
 
 def is_fallback(method: str | None) -> bool:
     """Whether a ``methods`` value says a field came from a fallback (anything but the profile's selectors)."""
-    return bool(method) and not method.startswith("profile:")
+    return bool(method and not method.startswith("profile:"))
 
 
 def _chars(text: str | None) -> int:
@@ -88,47 +89,88 @@ def density_body(root: etree._Element, title: str | None = None) -> etree._Eleme
     moves into a child holding at least 80 % of its non-link text, so it ends on the body container rather
     than on the wrapper that also holds the date row and the share bar.
     """
-    elements = [el for el in root.iter() if isinstance(el.tag, str)]
-    index = {el: i for i, el in enumerate(elements)}
-    n = len(elements)
-    text = [0] * n
-    link = [0] * n
-    punct = [0] * n
-    in_link = [False] * n
-    skipped = [False] * n
-    for i, el in enumerate(elements):
-        parent = el.getparent()
-        p = index.get(parent) if parent is not None else None
-        tag = el.tag.lower()
-        skipped[i] = tag in SKIP_TAGS or (p is not None and skipped[p])
-        in_link[i] = tag == "a" or (p is not None and in_link[p])
-    for i in range(n - 1, -1, -1):
-        el = elements[i]
-        if not skipped[i]:
-            own = el.text
-            t = _chars(own)
-            text[i] += t
-            if in_link[i]:
-                link[i] += t
-            else:
-                punct[i] += _punct(own)
-        parent = el.getparent()
-        p = index.get(parent) if parent is not None else None
-        if p is None:
-            continue
-        if not skipped[p]:
-            tail = el.tail
-            t = _chars(tail)
-            text[p] += t
-            if in_link[p]:
-                link[p] += t
-            else:
-                punct[p] += _punct(tail)
-        text[p] += text[i]
-        link[p] += link[i]
-        punct[p] += punct[i]
-    has_title = [False] * n
+    density = _Density(root)
+    scores = density.scores()
+    best = max(range(len(scores)), key=scores.__getitem__, default=None)
+    if best is None or not scores[best]:
+        return None
     if title:
+        holders = density.title_holders(title)
+        if holders[best]:
+            best = density.best_without_title(best, scores, holders)
+    return density.elements[density.descend(best)]
+
+
+class _Density:
+    """The text counts of every element of one page, summed bottom-up in one pass: characters of text
+    (``text``), of link text (``link``), Chinese punctuation outside links (``punct``)."""
+
+    def __init__(self, root: etree._Element) -> None:
+        elements = [el for el in root.iter() if isinstance(el.tag, str)]
+        index = {el: i for i, el in enumerate(elements)}
+        n = len(elements)
+        text = [0] * n
+        link = [0] * n
+        punct = [0] * n
+        in_link = [False] * n
+        skipped = [False] * n
+        parents: list[int | None] = [None] * n
+        for i, el in enumerate(elements):
+            parent = el.getparent()
+            p = index.get(parent) if parent is not None else None
+            parents[i] = p
+            tag = el.tag.lower()
+            skipped[i] = tag in SKIP_TAGS or (p is not None and skipped[p])
+            in_link[i] = tag == "a" or (p is not None and in_link[p])
+        for i in range(n - 1, -1, -1):
+            el = elements[i]
+            if not skipped[i]:
+                own = el.text
+                t = _chars(own)
+                text[i] += t
+                if in_link[i]:
+                    link[i] += t
+                else:
+                    punct[i] += _punct(own)
+            p = parents[i]
+            if p is None:
+                continue
+            if not skipped[p]:
+                tail = el.tail
+                t = _chars(tail)
+                text[p] += t
+                if in_link[p]:
+                    link[p] += t
+                else:
+                    punct[p] += _punct(tail)
+            text[p] += text[i]
+            link[p] += link[i]
+            punct[p] += punct[i]
+        self.elements, self.index, self.skipped = elements, index, skipped
+        self.text, self.link, self.punct = text, link, punct
+
+    def scores(self) -> list[float]:
+        """Every element's score (0 for those that are no candidate)."""
+        text, link, punct, skipped = self.text, self.link, self.punct, self.skipped
+        scores = [0.0] * len(self.elements)
+        for i, el in enumerate(self.elements):
+            if skipped[i] or el.tag.lower() not in _CANDIDATE_TAGS:
+                continue
+            t = text[i]
+            own = t - link[i]
+            if own < 40:
+                continue
+            ratio = own / t
+            score = own * ratio ** 3 * math.log2(2 + punct[i])
+            if FURNITURE_CLASS_RE.search((el.get("class") or "") + " " + (el.get("id") or "")):
+                score *= 0.5
+            scores[i] = score
+        return scores
+
+    def title_holders(self, title: str) -> list[bool]:
+        """Per element, whether it holds the heading that prints ``title``."""
+        elements, index, text, skipped = self.elements, self.index, self.text, self.skipped
+        holders = [False] * len(elements)
         size = _chars(title)
         for i, el in enumerate(elements):
             if (size <= text[i] <= size + 8 and not skipped[i] and el.tag.lower() in _TITLE_TAGS
@@ -136,48 +178,40 @@ def density_body(root: etree._Element, title: str | None = None) -> etree._Eleme
                 node: etree._Element | None = el
                 while node is not None:
                     j = index.get(node)
-                    if j is None or has_title[j]:
+                    if j is None or holders[j]:
                         break
-                    has_title[j] = True
+                    holders[j] = True
                     node = node.getparent()
-    scores = [0.0] * n
-    best, best_score = None, 0.0
-    for i, el in enumerate(elements):
-        if skipped[i] or el.tag.lower() not in _CANDIDATE_TAGS:
-            continue
-        t = text[i]
-        own = t - link[i]
-        if own < 40:
-            continue
-        ratio = own / t
-        score = own * ratio ** 3 * math.log2(2 + punct[i])
-        if _NOISE_RE.search((el.get("class") or "") + " " + (el.get("id") or "")):
-            score *= 0.5
-        scores[i] = score
-        if score > best_score:
-            best, best_score = i, score
-    if best is None:
-        return None
-    if has_title[best]:
-        inner = [i for i in range(best + 1, n) if scores[i] and not has_title[i]
+        return holders
+
+    def best_without_title(self, best: int, scores: list[float], holders: list[bool]) -> int:
+        """The best-scoring descendant of ``best`` that does not hold the title, if it scores at least a third
+        as well; else ``best``."""
+        elements = self.elements
+        inner = [i for i in range(best + 1, len(elements)) if scores[i] and not holders[i]
                  and any(a is elements[best] for a in elements[i].iterancestors())]
         if inner:
             alt = max(inner, key=lambda i: scores[i])
-            if scores[alt] >= best_score / 3:
-                best = alt
-    while True:
-        own = text[best] - link[best]
-        nxt = None
-        for child in elements[best]:
-            c = index.get(child) if isinstance(child.tag, str) else None
-            if c is None or skipped[c]:
-                continue
-            if text[c] - link[c] >= 0.8 * own and child.tag.lower() in _CANDIDATE_TAGS:
-                nxt = c
-                break
-        if nxt is None:
-            return elements[best]
-        best = nxt
+            if scores[alt] >= scores[best] / 3:
+                return alt
+        return best
+
+    def descend(self, best: int) -> int:
+        """From ``best`` into the first child holding at least 80 % of its non-link text, while there is one."""
+        elements, index, text, link, skipped = self.elements, self.index, self.text, self.link, self.skipped
+        while True:
+            own = text[best] - link[best]
+            nxt = None
+            for child in elements[best]:
+                c = index.get(child) if isinstance(child.tag, str) else None
+                if c is None or skipped[c]:
+                    continue
+                if text[c] - link[c] >= 0.8 * own and child.tag.lower() in _CANDIDATE_TAGS:
+                    nxt = c
+                    break
+            if nxt is None:
+                return best
+            best = nxt
 
 
 _TITLE_SPLIT_RE = re.compile(r"\s*(?:[-_|｜—–]+|--)\s*")
@@ -193,9 +227,8 @@ def title_from_page(root: etree._Element) -> tuple[str | None, str | None]:
     best = None
     for el in _HEADING_XPATH(root):
         text = normalise_meta(" ".join(t.strip(" \t\r\n") for t in el.itertext() if t.strip())) or ""
-        if 4 <= len(text) <= 200 and page_title and text in page_title:
-            if best is None or len(text) > len(best):
-                best = text
+        if 4 <= len(text) <= 200 and page_title and text in page_title and (best is None or len(text) > len(best)):
+            best = text
     if best:
         return best, "fallback:heading"
     if page_title:
@@ -257,16 +290,14 @@ def preamble_lines(root: etree._Element, body: etree._Element | None, limit: int
     return lines
 
 
-_CRUMB_LABEL_RE = re.compile(r"^(?:当前位置|您所在的位置|您现在的位置|所在位置|当前所在位置)\s*[:：]?\s*")
-_CRUMB_SPLIT_RE = re.compile(r"\s*(?:>|›|»|＞|→|/)\s*")
-_HOME = ("首页", "网站首页", "主页")
-_BLOCKS_XPATH = etree.XPath("//div | //p | //span | //td | //li | //nav | //ol | //ul")
+#: The elements a breadcrumb may be printed in.
+_CRUMB_CANDIDATES_XPATH = etree.XPath("//div | //p | //span | //td | //li | //nav | //ol | //ul")
 
 
-def trail_names(text: str, label: re.Pattern[str] = _CRUMB_LABEL_RE) -> list[str]:
+def trail_names(text: str, label: re.Pattern[str] = CRUMB_LABEL_LOOSE_RE) -> list[str]:
     """A breadcrumb's names after 首页, from its text: ``label`` cut from its start, split at the separators."""
-    names = [n for n in (normalise_space(p) for p in _CRUMB_SPLIT_RE.split(label.sub("", text))) if n]
-    return names[1:] if names and names[0] in _HOME else names
+    names = [n for n in (normalise_space(p) for p in CRUMB_SPLIT_RE.split(label.sub("", text))) if n]
+    return names[1:] if names and names[0] in HOME_NAMES else names
 
 
 def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
@@ -274,11 +305,11 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
     run of ``首页 > A > B`` links; each as its names after 首页."""
     trails: list[list[str]] = []
     seen: set[int] = set()
-    for el in _BLOCKS_XPATH(root):
+    for el in _CRUMB_CANDIDATES_XPATH(root):
         own = (el.text or "").strip()
-        if not (own and _CRUMB_LABEL_RE.match(own)):
+        if not (own and CRUMB_LABEL_LOOSE_RE.match(own)):
             first = el.find("a")
-            if first is None or len(el) > 16 or normalise_space(text_content(first)) not in _HOME:
+            if first is None or len(el) > 16 or normalise_space(text_content(first)) not in HOME_NAMES:
                 continue
         parts = text_nodes(el)
         if not parts:
@@ -286,10 +317,10 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
         text = " ".join(parts)
         if len(text) > 120:
             continue
-        labelled = _CRUMB_LABEL_RE.match(text)
+        labelled = CRUMB_LABEL_LOOSE_RE.match(text)
         links = el.findall(".//a")
-        if not labelled and not (links and normalise_space(text_content(links[0])) in _HOME
-                                 and len(links) >= 2 and re.search(r"[>›»＞→]", text)):
+        if not labelled and not (links and normalise_space(text_content(links[0])) in HOME_NAMES
+                                 and len(links) >= 2 and CRUMB_ARROW_RE.search(text)):
             continue
         if any(id(a) in seen for a in el.iterancestors()):
             continue
@@ -348,7 +379,8 @@ def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, 
     return best if len(best) >= 2 else []
 
 
-def url_pattern_links(root: etree._Element, base: str, matches) -> list[tuple[str, str]]:
+def url_pattern_links(root: etree._Element, base: str,
+                      matches: Callable[[str], bool]) -> list[tuple[str, str]]:
     """``[(url, title)]`` of the links whose absolute URL ``matches(url)``, in page order, once each."""
     found, seen = [], set()
     for a in _LINKS_XPATH(root):
@@ -366,7 +398,7 @@ def url_pattern_links(root: etree._Element, base: str, matches) -> list[tuple[st
 _LISTING_SHAPE_RE = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
 
 
-def nav_columns(root: etree._Element, base: str, same_site) -> list[tuple[str, str]]:
+def nav_columns(root: etree._Element, base: str, same_site: Callable[[str], bool]) -> list[tuple[str, str]]:
     """Columns by shape: same-site links to listing-shaped URLs (``…/`` or ``…/index.html``), grouped by the
     list (``ul``/``ol``/``dl``/``nav``, else the parent) they sit in; the largest group of at least two wins
     (``[(name, url)]``).  The home page is left out."""
@@ -409,18 +441,17 @@ def pager_links(root: etree._Element, base: str, page_pattern: str) -> list[str]
     return found
 
 
-_DATE_LABEL_RE = re.compile(r"(?:时间|日期)\s*[:：]")
 _TIME_OF_DAY_RE = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")
 
 
 def first_date(lines: Iterable[str], tz: str) -> tuple[str | None, str | None]:
     """The first date among ``lines`` that carries a time-of-day or a date label, else the first date."""
-    first = (None, None)
+    first: tuple[str | None, str | None] = (None, None)
     for line in lines:
         iso, raw = parse_date(line, tz)
         if not iso:
             continue
-        if _DATE_LABEL_RE.search(line) or _TIME_OF_DAY_RE.search(raw or ""):
+        if DATE_LABEL_RE.search(line) or _TIME_OF_DAY_RE.search(raw or ""):
             return iso, raw
         if first[0] is None:
             first = (iso, raw)

@@ -13,65 +13,57 @@ says which (``profile:<css>``, ``fallback:<how>``) and the spider counts every f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from gdcac_crawler.extract import fallback
-from gdcac_crawler.extract.article import meta_tags, root_of
 from gdcac_crawler.extract.dates import listed_date
-from gdcac_crawler.extract.text import link_title, normalise_space, select, text_nodes
+from gdcac_crawler.extract.dom import link_title, root_of, text_nodes
+from gdcac_crawler.extract.metadata import meta_tags
+from gdcac_crawler.extract.results import ListingPage, Pager, Resolved, SectionPage
+from gdcac_crawler.extract.selector_index import select
+from gdcac_crawler.extract.text import normalise_space
 from gdcac_crawler.items import ListingEntry
 from gdcac_crawler.profiles.base import Profile
+
+__all__ = ["Pager", "extract_listing", "extract_section"]
 
 _CEIL_RE = re.compile(r"Math\.ceil\(\s*(\d+)\s*/\s*(\d+)\s*\)")
 _CREATE_RE = re.compile(r"createPageHTML\(\s*(\d+)\s*,")
 _COUNT_RE = re.compile(r"\bvar\s+countPage\s*=\s*(\d+)")
 _INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
 
+#: ``(url, title, listed_date)`` of a listing's entry, as found.
+_Found = tuple[str, str, str | None]
 
-@dataclass
-class Pager:
-    """What a listing page says about the column's pages."""
 
-    linked_pages: list[int] = field(default_factory=list)
-    """Page numbers the static pager links to."""
-    script_pages: int | None = None
-    """The page count written in the pager script, after its cap (``createPageHTML(N, …)``)."""
-    total_items: int | None = None
-    """The column's item count from ``Math.ceil(TOTAL/PER)``, when the script gives it."""
-    per_page: int | None = None
-    """Items per page from ``Math.ceil(TOTAL/PER)``."""
-
-    @property
-    def total_pages(self) -> int:
-        """The best known page count: the uncapped count when the script gives it, else the largest seen."""
-        counts = [1, *self.linked_pages]
-        if self.script_pages:
-            counts.append(self.script_pages)
-        if self.total_items is not None and self.per_page:
-            counts.append(-(-self.total_items // self.per_page))
-        return max(counts)
+def _methods(resolved: dict[str, Resolved[Any]]) -> dict[str, str]:
+    return {key: r.method for key, r in resolved.items() if r.method is not None}
 
 
 def _base(response: Any, profile: Profile) -> str:
     return getattr(response, "url", None) or profile.section_url
 
 
-def extract_section(response: Any, profile: Profile) -> dict[str, Any]:
+def extract_section(response: Any, profile: Profile) -> SectionPage:
     """The columns a section page links to, and how they were found.
 
     Returns ``{"columns": [(name, url)], "methods": {"columns": ...}}``: the profile's column links that
     match its column pattern (``profile:<css>``); else every same-site link matching that pattern
-    (``fallback:url-pattern``); else the largest group of listing-shaped links in one navigation block
+    (``fallback:url-pattern``); else the largest group of listing-shaped links in one navigation list
     (``fallback:nav-links``).  URLs are absolute as written; the section page itself is never a column.
     """
     root = root_of(response)
     base = _base(response, profile)
     profile = profile.bound(base)
+    columns = _resolve_columns(root, base, profile)
+    return {"columns": columns.value, "methods": _methods({"columns": columns})}
 
+
+def _resolve_columns(root: etree._Element, base: str, profile: Profile) -> Resolved[list[tuple[str, str]]]:
     def folder(url: str) -> str:
         return profile.canonical(url).rstrip("/").removesuffix("/index.html")
 
@@ -81,18 +73,21 @@ def extract_section(response: Any, profile: Profile) -> dict[str, Any]:
         return profile.is_same_site(url, base) and profile.is_column_url(url) and folder(url) != section
 
     columns = _columns(select(root, profile.column_link_css), base, profile, keep)
-    method = f"profile:{profile.column_link_css}"
-    if not columns and profile.fallbacks:
+    if columns:
+        return Resolved(columns, f"profile:{profile.column_link_css}")
+    if profile.fallbacks:
         columns = _columns(select(root, "a[href]"), base, profile, keep)
-        method = "fallback:url-pattern"
-        if not columns:
-            found = fallback.nav_columns(root, base, lambda u: profile.is_same_site(u, base))
-            columns = _dedupe([(name, url) for name, url in found if folder(url) != section], profile)
-            method = "fallback:nav-links"
-    return {"columns": columns, "methods": {"columns": method} if columns else {}}
+        if columns:
+            return Resolved(columns, "fallback:url-pattern")
+        found = fallback.nav_columns(root, base, lambda u: profile.is_same_site(u, base))
+        columns = _dedupe([(name, url) for name, url in found if folder(url) != section], profile)
+        if columns:
+            return Resolved(columns, "fallback:nav-links")
+    return Resolved(columns)
 
 
-def _columns(links: list, base: str, profile: Profile, keep) -> list[tuple[str, str]]:
+def _columns(links: list[etree._Element], base: str, profile: Profile,
+             keep: Callable[[str], bool]) -> list[tuple[str, str]]:
     found = []
     for a in links:
         href = (a.get("href") or "").strip()
@@ -116,7 +111,7 @@ def _dedupe(columns: list[tuple[str, str]], profile: Profile) -> list[tuple[str,
     return out
 
 
-def _pager(root, base: str, profile: Profile) -> tuple[Pager, str | None]:
+def _resolve_pager(root: etree._Element, base: str, profile: Profile) -> Resolved[Pager]:
     """The pager of a listing page (the profile's static pager links, and the pager script's numbers), and
     how its page count was found."""
     pager = Pager()
@@ -139,24 +134,13 @@ def _pager(root, base: str, profile: Profile) -> tuple[Pager, str | None]:
         pager.linked_pages = [profile.listing_page_no(url) for url in links]
         if pager.linked_pages:
             method = "fallback:links"
-    return pager, method
+    return Resolved(pager, method)
 
 
-def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
-    """The entries of a listing page and its pager.
-
-    Returns ``{"column", "entries", "pager", "methods"}``: the column name printed on the page, a
-    :class:`~gdcac_crawler.items.ListingEntry` per item (same-site URLs canonical, off-site URLs as
-    written and marked ``offsite``), the :class:`Pager`, and how each was found: ``entries`` by the
-    profile's item selector, else ``fallback:dated-links`` or ``fallback:url-pattern``; ``pager`` by the
-    profile's pager links, else ``fallback:script`` or ``fallback:links`` (absent when nothing tells the
-    page count: the spider then probes ``index_N``); ``column`` by the profile, else ``meta:ColumnName``.
-    """
-    root = root_of(response)
-    base = _base(response, profile)
-    profile = profile.bound(base)
-    methods: dict[str, str] = {}
-    found: list[tuple[str, str, str | None]] = []
+def _resolve_entries(root: etree._Element, base: str, profile: Profile) -> Resolved[list[_Found]]:
+    """The listing's entries: the profile's items, else the largest group of dated links, else the links
+    that match the profile's article URL pattern."""
+    found: list[_Found] = []
     for li in select(root, profile.listing_item_css):
         a = select(li, profile.listing_link_css)
         if not a:
@@ -168,19 +152,49 @@ def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
         date_text = " ".join(t for d in select(li, profile.listing_date_css) for t in text_nodes(d))
         found.append((urljoin(base, href), title, listed_date(date_text)))
     if found:
-        methods["entries"] = f"profile:{profile.listing_item_css}"
-    elif profile.fallbacks:
+        return Resolved(found, f"profile:{profile.listing_item_css}")
+    if profile.fallbacks:
         found = fallback.dated_link_entries(root, base)
         if found:
-            methods["entries"] = "fallback:dated-links"
-        else:
-            links = fallback.url_pattern_links(
-                root, base, lambda u: profile.is_same_site(u, base) and profile.is_article_url(u))
-            found = [(url, title, None) for url, title in links]
-            if found:
-                methods["entries"] = "fallback:url-pattern"
+            return Resolved(found, "fallback:dated-links")
+        links = fallback.url_pattern_links(
+            root, base, lambda u: profile.is_same_site(u, base) and profile.is_article_url(u))
+        found = [(url, title, None) for url, title in links]
+        if found:
+            return Resolved(found, "fallback:url-pattern")
+    return Resolved(found)
+
+
+def _resolve_column(root: etree._Element, profile: Profile) -> Resolved[str | None]:
+    """The column's name: as the profile finds it printed on the page, else the ``ColumnName`` meta tag."""
+    column = normalise_space(" ".join(t for el in select(root, profile.listing_title_css)
+                                      for t in text_nodes(el))) or None
+    if column:
+        return Resolved(column, f"profile:{profile.listing_title_css}")
+    if profile.fallbacks:
+        column = meta_tags(root).get("ColumnName") or None
+        if column:
+            return Resolved(column, "meta:ColumnName")
+    return Resolved(column)
+
+
+def extract_listing(response: Any, profile: Profile) -> ListingPage:
+    """The entries of a listing page and its pager.
+
+    Returns ``{"column", "entries", "pager", "methods"}``: the column name printed on the page, a
+    :class:`~gdcac_crawler.items.ListingEntry` per item (same-site URLs canonical, off-site URLs as
+    written and marked ``offsite``), the :class:`~gdcac_crawler.extract.results.Pager`, and how each was
+    found: ``entries`` by the profile's item selector, else ``fallback:dated-links`` or
+    ``fallback:url-pattern``; ``pager`` by the profile's pager links, else ``fallback:script`` or
+    ``fallback:links`` (absent when nothing tells the page count: the spider then probes ``index_N``);
+    ``column`` by the profile, else ``meta:ColumnName``.
+    """
+    root = root_of(response)
+    base = _base(response, profile)
+    profile = profile.bound(base)
+    found = _resolve_entries(root, base, profile)
     entries: list[ListingEntry] = []
-    for url, title, day in found:
+    for url, title, day in found.value:
         offsite = not profile.is_same_site(url, base)
         entries.append(ListingEntry(
             url=url if offsite else profile.canonical(url),
@@ -189,15 +203,7 @@ def extract_listing(response: Any, profile: Profile) -> dict[str, Any]:
             position=len(entries) + 1,
             offsite=offsite,
         ))
-    column = normalise_space(" ".join(t for el in select(root, profile.listing_title_css)
-                                      for t in text_nodes(el))) or None
-    if column:
-        methods["column"] = f"profile:{profile.listing_title_css}"
-    elif profile.fallbacks:
-        column = meta_tags(root).get("ColumnName") or None
-        if column:
-            methods["column"] = "meta:ColumnName"
-    pager, how = _pager(root, base, profile)
-    if how:
-        methods["pager"] = how
-    return {"column": column, "entries": entries, "pager": pager, "methods": methods}
+    column = _resolve_column(root, profile)
+    pager = _resolve_pager(root, base, profile)
+    return {"column": column.value, "entries": entries, "pager": pager.value,
+            "methods": _methods({"entries": found, "column": column, "pager": pager})}

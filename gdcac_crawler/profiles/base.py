@@ -62,11 +62,11 @@ class Profile:
     """Containers of the source and time line(s)."""
     body_css: tuple[str, ...] = ("#content1", "#zoom", ".article-content", ".TRS_Editor", ".TRS_UEDITOR")
     body_exclude_css: tuple[str, ...] = (".fjlis", ".xgdd", "#xxddk", ".share", ".bdsharebuttonbox")
-    """Parts of a body container that are not body: attachment and related-link blocks, share widgets."""
+    """Parts of a body container that are not body: attachment and related lists, share widgets."""
     attachment_css: str = "a.nfw-cms-attachment, .fjlis a"
     """Attachment links (inside or outside the body)."""
     related_css: tuple[str, ...] = (".xgdd", "#xxddk")
-    """Blocks of related links (相关导读, 相关解读, ...) whose links become the item's ``related`` records."""
+    """Related lists (相关导读, 相关解读, ...) whose links become the item's ``related`` records."""
     timezone: str = "+08:00"
     """The offset the portal's printed times are in."""
 

@@ -16,6 +16,7 @@ selectors, so this module only states what is particular to the site.
 
 from __future__ import annotations
 
+from gdcac_crawler.extract.vocabulary import ACCOUNT_NAME_SOURCE, FOOTER_MARKERS, GUANGDONG_FILING_MARKERS
 from gdcac_crawler.profiles.base import Profile
 
 PROFILE = Profile(
@@ -27,9 +28,9 @@ PROFILE = Profile(
     column_url_pattern=r"^/[A-Za-z0-9_]+/(index\.html)?$",
     attachment_css="a.nfw-cms-attachment, .fjlis a",
     header_lines=("广东省发展和改革委员会",),
-    footer_markers=("主办单位", "承办单位", "版权所有", "网站标识码", "粤ICP备", "粤公网安备", "地址：", "业务咨询电话"),
+    footer_markers=(*FOOTER_MARKERS, *GUANGDONG_FILING_MARKERS, "地址：", "业务咨询电话"),
     junk_sources=(
-        r"^[A-Za-z][A-Za-z0-9_\-.]*$",  # an editor's account name
+        ACCOUNT_NAME_SOURCE,  # an editor's account name
         r"^(广东省发展和改革委员会|广东省发展和改革委员会网站)$",  # the site itself
     ),
 )

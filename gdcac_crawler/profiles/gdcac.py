@@ -7,6 +7,7 @@ site header and the breadcrumb ``当前位置:首页 > 政策法规 > 政策解�
 
 from __future__ import annotations
 
+from gdcac_crawler.extract.vocabulary import ACCOUNT_NAME_SOURCE, FOOTER_MARKERS, GUANGDONG_FILING_MARKERS
 from gdcac_crawler.profiles.base import Profile
 
 PROFILE = Profile(
@@ -17,9 +18,9 @@ PROFILE = Profile(
     hosts=("www.gdcac.gov.cn", "gdcac.gov.cn"),
     column_url_pattern=r"^/zcfg/[^/]+/(index\.html)?$",
     header_lines=("中共广东省委网络安全和信息化委员会办公室", "广东省互联网信息办公室"),
-    footer_markers=("主办单位", "承办单位", "版权所有", "网站标识码", "粤ICP备", "粤公网安备"),
+    footer_markers=(*FOOTER_MARKERS, *GUANGDONG_FILING_MARKERS),
     junk_sources=(
-        r"^[A-Za-z][A-Za-z0-9_\-.]*$",  # an editor's account name, e.g. gdcac_bj01
+        ACCOUNT_NAME_SOURCE,  # an editor's account name, e.g. gdcac_bj01
         r"^(中共广东省委网络安全和信息化委员会办公室|广东省互联网信息办公室|广东网信网?)$",  # the site itself
     ),
 )

@@ -11,6 +11,7 @@ find; a site worth crawling for real gets a profile of its own.
 
 from __future__ import annotations
 
+from gdcac_crawler.extract.vocabulary import ACCOUNT_NAME_SOURCE, FILING_MARKERS, FOOTER_MARKERS
 from gdcac_crawler.profiles.base import Profile
 
 #: Article URLs of the platforms in PORTALS.md (nfw-cms ``post_N``, TRS ``tYYYYMMDD_N``, cac.gov.cn ``c_N``)
@@ -41,6 +42,6 @@ PROFILE = Profile(
     attachment_css="",
     related_css=(),
     header_lines=(),
-    footer_markers=("主办单位", "承办单位", "版权所有", "网站标识码", "ICP备", "公网安备", "技术支持", "网站地图"),
-    junk_sources=(r"^[A-Za-z][A-Za-z0-9_\-.]*$",),
+    footer_markers=(*FOOTER_MARKERS, *FILING_MARKERS),
+    junk_sources=(ACCOUNT_NAME_SOURCE,),
 )
