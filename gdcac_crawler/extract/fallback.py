@@ -304,7 +304,7 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
     """Breadcrumbs found by their shape: an element whose text starts with 当前位置 / 您所在的位置, or a short
     run of ``首页 > A > B`` links; each as its names after 首页."""
     trails: list[list[str]] = []
-    seen: set[int] = set()
+    seen: set[etree._Element] = set()
     for el in _CRUMB_CANDIDATES_XPATH(root):
         own = (el.text or "").strip()
         if not (own and CRUMB_LABEL_LOOSE_RE.match(own)):
@@ -322,9 +322,9 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
         if not labelled and not (links and normalise_space(text_content(links[0])) in HOME_NAMES
                                  and len(links) >= 2 and CRUMB_ARROW_RE.search(text)):
             continue
-        if any(id(a) in seen for a in el.iterancestors()):
+        if any(a in seen for a in el.iterancestors()):
             continue
-        seen.add(id(el))
+        seen.add(el)
         names = trail_names(text)
         if names:
             trails.append(names)
@@ -351,7 +351,7 @@ def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, 
     hold one link and print a date outside it (``[2026-09-24]``, ``2026年9月24日``); ``[]`` when no group of
     at least two exists.  An item is the link's nearest ancestor (up to three levels) that holds a date and
     no other link."""
-    groups: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
+    groups: dict[etree._Element, list[tuple[str, str, str | None]]] = defaultdict(list)
     for a in _LINKS_XPATH(root):
         href = _href(a)
         if href is None:
@@ -372,7 +372,7 @@ def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, 
         parent = item.getparent()
         if parent is None:
             continue
-        groups[id(parent)].append((urljoin(base, href), link_title(a), day))
+        groups[parent].append((urljoin(base, href), link_title(a), day))
     if not groups:
         return []
     best = max(groups.values(), key=len)
@@ -402,7 +402,7 @@ def nav_columns(root: etree._Element, base: str, same_site: Callable[[str], bool
     """Columns by shape: same-site links to listing-shaped URLs (``…/`` or ``…/index.html``), grouped by the
     list (``ul``/``ol``/``dl``/``nav``, else the parent) they sit in; the largest group of at least two wins
     (``[(name, url)]``).  The home page is left out."""
-    groups: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    groups: dict[etree._Element, list[tuple[str, str]]] = defaultdict(list)
     for a in _LINKS_XPATH(root):
         href = _href(a)
         if href is None:
@@ -418,8 +418,8 @@ def nav_columns(root: etree._Element, base: str, same_site: Callable[[str], bool
             container = container.getparent()
         key = container if container is not None else a.getparent()
         name = link_title(a)
-        if name and all(u != url for u, _ in groups[id(key)]):
-            groups[id(key)].append((url, name))
+        if name and all(u != url for u, _ in groups[key]):
+            groups[key].append((url, name))
     if not groups:
         return []
     best = max(groups.values(), key=len)
