@@ -43,8 +43,8 @@ from gdcac_crawler.extract.article import (
 from gdcac_crawler.extract.dates import parse_date
 from gdcac_crawler.extract.encoding import choose_encoding, response_from_bytes
 from gdcac_crawler.extract.text import html_blocks, indexed, parse_html, select
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import resolve_profile
+from gdcac_mirror import SITE_DIR, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "tests" / "fixtures" / "drc" / "article_ywtz_real"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess
+from gdcac_mirror import SITE_DIR, MirrorProcess
 
 
 @pytest.fixture(scope="session")

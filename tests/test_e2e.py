@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_DIR, load_manifest
+from gdcac_mirror.crawl import run_crawl
 
 SEED = (SITE_DIR.parent / "corpus" / "seed_article.txt").read_text(encoding="utf-8")
 

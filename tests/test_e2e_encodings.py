@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.extract.encoding import normalise_encoding
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_DIR, load_manifest
+from gdcac_mirror.crawl import run_crawl
 
 MANIFEST = load_manifest()
 LEGACY = [a for a in MANIFEST["articles"] if a["encoding"] != "utf-8"]

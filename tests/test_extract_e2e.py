@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_DIR, load_manifest
+from gdcac_mirror.crawl import run_crawl
 
 SEED = "/zcfg/zcjd/content/post_2107282.html"  # holds 勠, a GBK character outside GB2312
 PLATFORM = "/zcfg/gfxwj/content/post_2101693.html"

@@ -16,10 +16,10 @@ from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.fallback import density_body, is_fallback
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.items import ArticleItem, ListingItem
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import get_profile, resolve_profile
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_crawler.spiders.portal import PortalSpider
+from gdcac_mirror import SITE_DIR, load_manifest
 
 UTF8 = {"Content-Type": "text/html; charset=utf-8"}
 BASE = "http://127.0.0.1:8999"
@@ -174,7 +174,7 @@ def test_density_needs_prose() -> None:
 
 
 def test_a_block_page_served_with_200_gets_no_body_from_the_fallbacks() -> None:
-    from gdcac_crawler.mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
+    from gdcac_mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
 
     waf = WAF_BLOCK_HTML.format(ip="127.0.0.1", time="2025-01-06 12:00:00", event="0" * 32)
     for html in (waf, MAINTENANCE_HTML):

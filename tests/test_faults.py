@@ -15,10 +15,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.guard import retry_after_seconds
 from gdcac_crawler.health import EXIT_UNHEALTHY
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.crawl import run_crawl
 
 MANIFEST = load_manifest()
 #: Articles that are not the seed, in a fixed order: each fault gets its own.

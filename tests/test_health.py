@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.health import (
     EXIT_INCOMPLETE, EXIT_OK, EXIT_UNHEALTHY, HealthPolicy, assess, exit_status,
 )
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.crawl import run_crawl
 
 #: The stats of a healthy full run of 60 articles.
 HEALTHY = {

@@ -24,11 +24,12 @@ from scrapy.utils.request import request_from_dict
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.archive import Archive, article_id
-from gdcac_crawler.cli import main, run_crawl
+from gdcac_crawler.cli import main
 from gdcac_crawler.items import ArticleCheck, ArticleItem, Fetch, ListingEntry, ListingItem
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
 from gdcac_crawler.spiders import portal
 from gdcac_crawler.spiders.gdcac import GdcacSpider
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.crawl import run_crawl
 
 BASE = "http://127.0.0.1:8999"
 LIVE = "https://www.gdcac.gov.cn"

@@ -15,8 +15,8 @@ import pytest
 from parsel import Selector
 from tests_support import http_fetch as fetch
 
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
-from gdcac_crawler.mirror.build import build_site
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.build import build_site
 
 CANONICAL = "https://www.gdcac.gov.cn"
 SEED_TEXT = Path(SITE_DIR).parent / "corpus" / "seed_article.txt"

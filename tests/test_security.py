@@ -9,9 +9,9 @@ import pytest
 from test_search import article
 
 from gdcac_crawler.archive import Archive
-from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess
 from gdcac_crawler.search import QueryError
+from gdcac_mirror import SITE_DIR, MirrorProcess
+from gdcac_mirror.crawl import run_crawl
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from scrapy.http import HtmlResponse
 
 from gdcac_crawler.extract.encoding import response_from_bytes
-from gdcac_crawler.mirror import MirrorProcess
+from gdcac_mirror import MirrorProcess
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

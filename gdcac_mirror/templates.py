@@ -1,11 +1,11 @@
 """The mirror's HTML: every page template of the site, modelled on Guangdong's shared site platform.
 
-Pure functions from :mod:`gdcac_crawler.mirror.content` objects to ``str``.  Links are mostly absolute to the
+Pure functions from :mod:`gdcac_mirror.content` objects to ``str``.  Links are mostly absolute to the
 canonical host (``https://www.gdcac.gov.cn/...``, as the platform writes them) and about one in four
 root-relative; which one is decided by a checksum of the page and the target, so it is the same on every
 build.  Text is HTML-escaped with ``&``, ``<`` and ``>`` only, so that the seed's characters stay as they are.
 Every page is UTF-8 with ``<meta charset="UTF-8">`` except the legacy-encoded articles
-(:mod:`gdcac_crawler.mirror.legacy`), whose charset tag (or its absence) and bytes :func:`article_bytes` makes.
+(:mod:`gdcac_mirror.legacy`), whose charset tag (or its absence) and bytes :func:`article_bytes` makes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import html
 import zlib
 from collections.abc import Iterable, Sequence
 
-from gdcac_crawler.mirror.content import (
+from gdcac_mirror.content import (
     BASE_URL, HEADER_LINES, ICP_NUMBER, SECTION_CODE, SECTION_NAME, SITE_DOMAIN, SITE_ID_CODE, SITE_NAME,
     Article, Attachment, Block, Column, ColumnSpec, ListingEntry, entity_quotes,
 )

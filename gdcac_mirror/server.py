@@ -9,8 +9,8 @@ else.  A file listed in the mirror's ``_headers.json`` (written by the build: th
 Paths are decoded and checked segment by segment and then resolved: nothing outside the root is ever served
 (nor the manifests, nor ``_headers.json``, nor the state-2 overlay directory as such).
 
-The resource has a **state** (1: the site as built; 2: its second state, :mod:`gdcac_crawler.mirror.states`)
-and an optional **fault plan** (:mod:`gdcac_crawler.mirror.faults`), both switchable while it runs.  Control
+The resource has a **state** (1: the site as built; 2: its second state, :mod:`gdcac_mirror.states`)
+and an optional **fault plan** (:mod:`gdcac_mirror.faults`), both switchable while it runs.  Control
 endpoints (never counted, never faulted, not part of the site):
 
 - ``GET /__mirror__/stats``: ``{"requests": n, "by_path": {path: n}}``, plus ``"faults": {fault: n}`` once a
@@ -40,14 +40,14 @@ from urllib.parse import unquote_to_bytes
 
 from twisted.web import resource, server
 
-from gdcac_crawler.mirror import faults
-from gdcac_crawler.mirror.build import HEADERS_NAME, MANIFEST_NAME, http_date
-from gdcac_crawler.mirror.content import BEIJING, FIXED_LAST_MODIFIED
-from gdcac_crawler.mirror.responses import (
+from gdcac_mirror import faults
+from gdcac_mirror.build import HEADERS_NAME, MANIFEST_NAME, http_date
+from gdcac_mirror.content import BEIJING, FIXED_LAST_MODIFIED
+from gdcac_mirror.responses import (
     BAD_REQUEST_HTML, CONTENT_TYPES, DEFAULT_CONTENT_TYPE, HTML_UTF8, NOT_FOUND_HTML, Response, json_response,
     not_found, send,
 )
-from gdcac_crawler.mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
+from gdcac_mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
 
 CONTROL_PREFIX = "/__mirror__/"
 HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME})

@@ -1,6 +1,6 @@
 """What the mirror server sends: a plain :class:`Response` value and the one function that writes it.
 
-Shared by :mod:`gdcac_crawler.mirror.server` (normal serving) and :mod:`gdcac_crawler.mirror.faults` (faults
+Shared by :mod:`gdcac_mirror.server` (normal serving) and :mod:`gdcac_mirror.faults` (faults
 that alter or replace a normal answer), so neither imports the other.
 """
 

@@ -14,7 +14,7 @@ stream, so every other page of the mirror keeps its bytes):
 
 Their ids fall between those of the articles published just before and after them (ids grow with publish
 time, as elsewhere in the mirror).  The build writes their response headers into the mirror's
-``_headers.json`` (:data:`gdcac_crawler.mirror.build.HEADERS_NAME`), which the server reads; the manifest
+``_headers.json`` (:data:`gdcac_mirror.build.HEADERS_NAME`), which the server reads; the manifest
 records for each article its ``encoding``, ``declared_header``, ``declared_meta`` and ``content_type``.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gdcac_crawler.mirror.content import BEIJING, LAYOUT_TRAPS, Article, Block, Site
+from gdcac_mirror.content import BEIJING, LAYOUT_TRAPS, Article, Block, Site
 
 LEGACY_COLUMN = "flfg"
 """The column that holds the legacy pages (as its oldest articles)."""

@@ -34,8 +34,8 @@ from urllib.parse import parse_qs
 
 from twisted.web import server
 
-from gdcac_crawler.mirror.content import BASE_URL
-from gdcac_crawler.mirror.responses import HTML_UTF8, Response, not_found, send
+from gdcac_mirror.content import BASE_URL
+from gdcac_mirror.responses import HTML_UTF8, Response, not_found, send
 
 CANONICAL = BASE_URL
 KINDS = ("root", "section", "listing", "article", "file", "robots", "other")
