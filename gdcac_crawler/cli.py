@@ -72,7 +72,7 @@ def require_mirror() -> None:
     """``Error: …`` (exit status 1) unless the offline mirror, the package ``gdcac_mirror``, is installed."""
     if importlib.util.find_spec("gdcac_mirror") is None:
         raise click.ClickException("the offline mirror (package gdcac_mirror) is not installed; it comes with the "
-                                   "project's repository: `make install` in a checkout installs it")
+                                   "repository: run `make install` in a checkout")
 
 
 @click.group()
