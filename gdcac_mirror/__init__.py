@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["SITE_DIR", "load_manifest", "MirrorProcess", "MirrorError"]
+__all__ = ["SITE_DIR", "MirrorError", "MirrorProcess", "load_manifest"]
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 """The committed standard mirror."""
@@ -81,7 +81,7 @@ class MirrorProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (it lives until stop() closes it)
         cmd = [sys.executable, "-m", "gdcac_mirror", "serve", "--root", str(self.root),
                "--host", self.host, "--port", str(self.port), "--state", str(self.initial_state)]
         if self.faults_file is not None:

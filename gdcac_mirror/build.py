@@ -22,8 +22,19 @@ from typing import Any
 
 from gdcac_mirror import files, templates
 from gdcac_mirror.content import (
-    BASE_URL, FIXED_LAST_MODIFIED, HEADER_LINES, SECTION_CODE, SECTION_NAME, SITE_DOMAIN, SITE_NAME, VARIANTS,
-    Article, Column, Site, entity_quotes, generate_site,
+    BASE_URL,
+    FIXED_LAST_MODIFIED,
+    HEADER_LINES,
+    SECTION_CODE,
+    SECTION_NAME,
+    SITE_DOMAIN,
+    SITE_NAME,
+    VARIANTS,
+    Article,
+    Column,
+    Site,
+    entity_quotes,
+    generate_site,
 )
 
 MANIFEST_NAME = "manifest.json"
@@ -244,4 +255,4 @@ def build_site(out_dir: str | Path, *, scale: int | None = None, seed: int = 0) 
     return write_site(generate_site(scale, seed), out_dir)
 
 
-__all__ = ["build_site", "write_site", "manifest_of", "file_headers", "http_date", "MANIFEST_NAME", "HEADERS_NAME"]
+__all__ = ["HEADERS_NAME", "MANIFEST_NAME", "build_site", "file_headers", "http_date", "manifest_of", "write_site"]

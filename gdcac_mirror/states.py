@@ -44,7 +44,15 @@ from typing import Any
 from gdcac_mirror import templates
 from gdcac_mirror.build import http_date, manifest_of
 from gdcac_mirror.content import (
-    BEIJING, LAYOUT_TRAPS, SECTION_CODE, Article, Block, Column, OffsiteItem, Site, load_sentences,
+    BEIJING,
+    LAYOUT_TRAPS,
+    SECTION_CODE,
+    Article,
+    Block,
+    Column,
+    OffsiteItem,
+    Site,
+    load_sentences,
 )
 
 STATE2_DIR = "_state2"
