@@ -65,7 +65,7 @@ def test_generic_reads_every_mirror_listing_and_the_section(manifest) -> None:
 
 
 def test_generic_reads_the_real_drc_article_as_the_drc_profile_does() -> None:
-    from tests_support import drc_case
+    from tests.support.cases import drc_case
 
     page = drc_case("article_ywtz_real")
     expected = page_view("article", page, get_profile("drc"))
@@ -76,7 +76,7 @@ def test_generic_reads_the_real_drc_article_as_the_drc_profile_does() -> None:
 
 
 def test_generic_finds_the_drc_columns_by_their_navigation_block() -> None:
-    from tests_support import drc_case
+    from tests.support.cases import drc_case
 
     page = drc_case("section_leftnav_real")
     view = page_view("section", page, get_profile("generic@https://drc.gd.gov.cn/zwgk5590/"))

@@ -14,7 +14,6 @@ from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 from scrapy.http import TextResponse
-from tests_support import load_case
 
 from gdcac_crawler.extract.article import (
     ATTACHMENT_EXTENSIONS,
@@ -43,6 +42,7 @@ from gdcac_crawler.extract.text import (
     select,
 )
 from gdcac_crawler.profiles import resolve_profile
+from tests.support.cases import load_case
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PAGES = sorted(FIXTURES.glob("*/*/page.html"))

@@ -6,12 +6,12 @@ import shutil
 import sqlite3
 
 import pytest
-from test_search import article
 
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.search import QueryError
 from gdcac_mirror import SITE_DIR, MirrorProcess
 from gdcac_mirror.crawl import run_crawl
+from tests.factories import article
 
 
 @pytest.fixture(scope="module")

@@ -1,38 +1,14 @@
-"""Helpers shared by several test modules (not a test module)."""
+"""Raw HTTP requests to a served mirror, for the tests that check exactly what it answers."""
 
 from __future__ import annotations
 
 import http.client
-import json
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from scrapy.http import HtmlResponse
-
-from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_mirror import MirrorProcess
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 #: ``(status, headers with lower-case names, body)`` of one HTTP answer.
 Fetched = tuple[int, dict[str, str], bytes]
-
-
-def load_case(case_dir: Path) -> tuple[HtmlResponse, dict]:
-    """The saved response of the fixture case in ``case_dir``, decoded as the crawler decodes what it fetches,
-    and the case's meta.json."""
-    meta = json.loads((case_dir / "meta.json").read_text(encoding="utf-8"))
-    body = (case_dir / "page.html").read_bytes()
-    return response_from_bytes(meta["url"], body, meta.get("headers") or {}), meta
-
-
-def case_response(site: str, case: str) -> HtmlResponse:
-    """The saved response of fixture case ``site/case``, decoded as the crawler decodes what it fetches."""
-    return load_case(FIXTURES / site / case)[0]
-
-
-def drc_case(case: str) -> HtmlResponse:
-    return case_response("drc", case)
 
 
 def http_fetch(mirror: MirrorProcess, path: str, headers: dict[str, str] | None = None, *, method: str = "GET",
