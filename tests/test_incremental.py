@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import pickle
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,7 +28,6 @@ from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingEntry, Listing
 from gdcac_crawler.spiders import portal
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
-from gdcac_mirror.crawl import run_crawl
 from tests.factories import make_fetch
 
 BASE = "http://127.0.0.1:8999"
@@ -37,16 +35,6 @@ LIVE = "https://www.gdcac.gov.cn"
 ZCJD = f"{LIVE}/zcfg/zcjd/index.html"
 #: A revisit window that covers every article of the mirror (published 2022–2025), first-run captures too.
 REVISIT_ALL = {"GDCAC_REVISIT_DAYS": "36500", "GDCAC_REVISIT_BACKFILLED": "True"}
-
-
-def crawl(mirror: MirrorProcess, db: Path, run_id: str, *, mode: str | None = None,
-          settings: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    extra = ["-a", f"run_id={run_id}", "-s", "LOG_LEVEL=WARNING"]
-    if mode:
-        extra += ["-a", f"mode={mode}"]
-    result = run_crawl(mirror.base_url, db, settings=settings, extra=tuple(extra), timeout=180)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def copy_archive(src: Path, dst: Path) -> None:
@@ -79,7 +67,7 @@ def counts(row: dict[str, Any]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Iterator[dict[str, Any]]:
+def runs(tmp_path_factory, crawl_mirror) -> Iterator[dict[str, Any]]:
     """Run 1 (full, state 1); run 2 (incremental, state 1, nothing changed); then state 2: run 3 incremental
     with every article in the revisit window, and — on a copy of the archive after run 2 — run 3f full."""
     tmp = tmp_path_factory.mktemp("incremental")
@@ -87,17 +75,17 @@ def runs(tmp_path_factory) -> Iterator[dict[str, Any]]:
     out: dict[str, Any] = {"inc": inc, "full": full}
     with MirrorProcess(SITE_DIR) as mirror:
         mirror.reset_stats()
-        crawl(mirror, inc, "run-1", mode="full")
+        crawl_mirror(mirror, inc, "-a", "run_id=run-1", "-s", "LOG_LEVEL=WARNING", "-a", "mode=full", check=True)
         out["run1_requests"] = mirror.stats()
         mirror.reset_stats()
-        crawl(mirror, inc, "run-2")
+        crawl_mirror(mirror, inc, "-a", "run_id=run-2", "-s", "LOG_LEVEL=WARNING", check=True)
         out["run2_requests"] = mirror.stats()
         copy_archive(inc, full)
         mirror.set_state(2)
         mirror.reset_stats()
-        crawl(mirror, inc, "run-3", settings=REVISIT_ALL)
+        crawl_mirror(mirror, inc, "-a", "run_id=run-3", "-s", "LOG_LEVEL=WARNING", settings=REVISIT_ALL, check=True)
         out["run3_requests"] = mirror.stats()
-        crawl(mirror, full, "run-3f", mode="full")
+        crawl_mirror(mirror, full, "-a", "run_id=run-3f", "-s", "LOG_LEVEL=WARNING", "-a", "mode=full", check=True)
     yield out
 
 
