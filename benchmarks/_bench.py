@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gdcac_crawler.mirror import MirrorProcess
-from gdcac_crawler.mirror.build import build_site
+from gdcac_mirror import MirrorProcess
+from gdcac_mirror.build import build_site
 
 
 def machine() -> str:

@@ -15,8 +15,8 @@ import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
-from gdcac_crawler.cli import MIRROR_SETTINGS
 from gdcac_crawler.spiders.gdcac import GdcacSpider
+from gdcac_mirror.crawl import MIRROR_SETTINGS
 
 
 class NoopSpider(GdcacSpider):

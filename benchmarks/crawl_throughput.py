@@ -23,16 +23,17 @@ from pathlib import Path
 
 from _bench import machine, served_mirror
 
+from gdcac_mirror.crawl import crawl_env
+
 HERE = Path(__file__).resolve().parent
 
 
 def crawl(mode: str, base_url: str, workdir: Path, n: int) -> dict:
     db = workdir / f"{mode}-{n}.sqlite"
     out = workdir / f"{mode}-{n}.json"
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "gdcac_crawler.settings"}
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(HERE / "_crawl_once.py"), mode, base_url, str(db), str(out)],
-                            env=env)
+                            env=crawl_env())
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     if status != 0:

@@ -40,8 +40,8 @@ from gdcac_crawler.extract.dom import parse_html
 from gdcac_crawler.extract.encoding import choose_encoding, response_from_bytes
 from gdcac_crawler.extract.paragraphs import paragraphs as html_blocks
 from gdcac_crawler.extract.selector_index import indexed, select
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import resolve_profile
+from gdcac_mirror import SITE_DIR, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT / "tests" / "fixtures" / "drc" / "article_ywtz_real"

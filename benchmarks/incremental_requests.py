@@ -27,8 +27,8 @@ from pathlib import Path
 
 from _bench import served_mirror
 
-from gdcac_crawler.cli import crawl_command, crawl_env
-from gdcac_crawler.mirror import MirrorProcess
+from gdcac_mirror import MirrorProcess
+from gdcac_mirror.crawl import crawl_command, crawl_env
 
 
 def crawl(mirror: MirrorProcess, db: Path, run_id: str, *args: str) -> dict:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _bench import served_mirror
 
-from gdcac_crawler.cli import crawl_command, crawl_env
+from gdcac_mirror.crawl import crawl_command, crawl_env
 
 
 def run_crawl(base_url: str, db: Path, jobdir: Path, kill_after: float | None) -> str:

@@ -15,7 +15,7 @@ Builds an archive of ``--articles`` articles (default 100,000) through the archi
 * what archiving a new article costs once the archive is this large (``--write`` more articles, through the
   same write path, with the postings kept in step), and the part of it the postings take (cProfile).
 
-The text: words from the mirror corpus's real sentences (gdcac_crawler/mirror/corpus), cut into 2–4 character
+The text: words from the mirror corpus's real sentences (gdcac_mirror/corpus), cut into 2–4 character
 words, plus generated rare words (mostly from the corpus's characters, some from the whole CJK block), about
 150,000 words in all, drawn with a Zipf–Mandelbrot frequency spread; each article also has a topic (a few
 hundred words it repeats), sentences and paragraphs with Chinese punctuation, and some digits and Latin
@@ -44,8 +44,9 @@ from pathlib import Path
 from gdcac_crawler.archive import Archive, parse_query
 from gdcac_crawler.archive.ranking import rank_tokens
 from gdcac_crawler.items import ArticleItem, Fetch
+from gdcac_mirror.content import CORPUS_DIR
 
-CORPUS = Path(__file__).resolve().parents[1] / "gdcac_crawler" / "mirror" / "corpus"
+CORPUS = CORPUS_DIR
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 COLUMNS = ["政策解读", "法律法规", "规范性文件", "工作动态", "通知公告", "网信要闻"]
 SOURCES = ["广东省委网信办", "国家互联网信息办公室", "南方日报", "广东省人民政府", "网信广东", "中国网信网"]

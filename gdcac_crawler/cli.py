@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib.util
 import json
 import os
 import sqlite3
@@ -35,35 +36,6 @@ from gdcac_crawler.archive import SAMPLE_QUERY, Archive, QueryError
 from gdcac_crawler.extract.cli import extract_command
 from gdcac_crawler.history import DEFAULT_DB, history_command
 
-#: The settings that lift the live site's politeness for a crawl of the mirror on loopback.
-MIRROR_SETTINGS = {
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-}
-
-
-def crawl_command(base_url: str, db: str | os.PathLike, *, spider: str = "gdcac",
-                  settings: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> list[str]:
-    """The ``scrapy crawl`` command line that crawls the portal at ``base_url`` into ``db``."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"base_url={base_url}",
-           "-s", f"GDCAC_ARCHIVE_PATH={db}"]
-    for key, value in {**MIRROR_SETTINGS, **(settings or {})}.items():
-        cmd += ["-s", f"{key}={value}"]
-    return cmd + list(extra)
-
-
-def crawl_env() -> dict[str, str]:
-    """The environment for ``scrapy crawl``: the project's settings, wherever it runs from."""
-    return {**os.environ, "SCRAPY_SETTINGS_MODULE": "gdcac_crawler.settings"}
-
-
-def run_crawl(base_url: str, db: str | os.PathLike, *, capture: bool = True, timeout: float | None = None,
-              **command: Any) -> subprocess.CompletedProcess:
-    """Run :func:`crawl_command` to the end in a subprocess (its output captured as text unless ``capture``
-    is false); the result carries the exit status.  ``command`` takes ``spider``, ``settings``, ``extra``."""
-    return subprocess.run(crawl_command(base_url, db, **command), env=crawl_env(), capture_output=capture,
-                          text=True, timeout=timeout)
 
 
 def pad(text: str, width: int) -> str:
@@ -92,6 +64,13 @@ def print_summary(db: str | os.PathLike) -> None:
             click.echo(f"  {published_at}  {title}")
 
 
+def require_mirror() -> None:
+    """``Error: …`` (exit status 1) unless the offline mirror, the package ``gdcac_mirror``, is installed."""
+    if importlib.util.find_spec("gdcac_mirror") is None:
+        raise click.ClickException("the offline mirror (package gdcac_mirror) is not installed; it comes with the "
+                                   "repository: run `make install` in a checkout")
+
+
 @click.group()
 def main() -> None:
     """gdcac-crawler: crawl Chinese government portals into a SQLite archive."""
@@ -105,7 +84,9 @@ def demo(db: str) -> None:
     Starts the mirror on a free loopback port, runs `scrapy crawl gdcac` against it, stops the mirror and
     prints what the archive holds.  Example: gdcac demo --db archive/demo.sqlite
     """
-    from gdcac_crawler.mirror import MirrorProcess
+    require_mirror()
+    from gdcac_mirror import MirrorProcess
+    from gdcac_mirror.crawl import run_crawl
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     with MirrorProcess() as mirror:
@@ -137,7 +118,8 @@ def mirror() -> None:
 @click.option("--root", default=None, help="A built site directory (default: the committed mirror).")
 def mirror_serve(port: int, root: str | None) -> None:
     """Serve the mirror on 127.0.0.1 until interrupted.  Example: gdcac mirror serve --port 8000"""
-    args = [sys.executable, "-m", "gdcac_crawler.mirror", "serve", "--port", str(port)]
+    require_mirror()
+    args = [sys.executable, "-m", "gdcac_mirror", "serve", "--port", str(port)]
     if root:
         args += ["--root", root]
     raise SystemExit(subprocess.call(args))

@@ -13,6 +13,7 @@ import pytest
 
 from gdcac_crawler.archive import Archive, ArchiveReader, ArchiveWriter, article_id, content_hash
 from gdcac_crawler.items import ArticleItem, Fetch, ListingEntry, ListingItem, PageFailure
+from tests.factories import PAGE_BODY, make_fetch
 
 README = Path(__file__).resolve().parents[1] / "archive" / "README.md"
 TABLES = ("runs", "page_bodies", "pages", "articles", "article_versions", "listings")
@@ -25,31 +26,13 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "sub" / "archive.sqlite"
 
 
-def make_fetch(run_id: str = "r1", url: str = ART_URL, *, at: str = "2024-05-06T07:08:09Z", body: bytes | None = None,
-               kind: str = "article", **kw) -> Fetch:  # fmt: skip
-    body = b"<html><body>\xe4\xbd\xa0\xe5\xa5\xbd</body></html>" if body is None else body
-    return Fetch(
-        run_id=run_id,
-        url=url,
-        final_url=url,
-        status=kw.pop("status", 200),
-        fetched_at=at,
-        kind=kind,
-        content_type="text/html; charset=utf-8",
-        encoding="utf-8",
-        sha256=hashlib.sha256(body).hexdigest(),
-        size=len(body),
-        body=body,
-        **kw,
-    )
-
-
 def make_article(run_id: str = "r1", *, at: str = "2024-05-06T07:08:09Z", body_text: str = "第一段。\n第二段。",
                  url: str = ART_URL, **kw) -> ArticleItem:  # fmt: skip
+    raw = kw.pop("raw", None)
     return ArticleItem(
         url=url,
         site="gdcac",
-        fetch=make_fetch(run_id, url, at=at, body=kw.pop("raw", None)),
+        fetch=make_fetch(url, run_id=run_id, at=at, body=PAGE_BODY if raw is None else raw),
         title="关于网络安全的解读",
         published_raw="2024-05-06 15:08",
         published_at="2024-05-06T15:08:00+08:00",
@@ -128,7 +111,7 @@ def test_new_article_is_version_1_with_one_version_row(db_path):
         assert row["attachments"][0]["name"] == "附件1"
         assert row["published_at"] == "2024-05-06T15:08:00+08:00"
         assert row["content_hash"] == content_hash(make_article())
-        assert row["raw_sha256"] == make_fetch().sha256
+        assert row["raw_sha256"] == make_fetch(ART_URL).sha256
         assert row["http_status"] == 200
         assert "body_lines" not in row
         versions = archive.article_versions(ART_URL)
@@ -218,11 +201,11 @@ def test_replaying_the_same_items_twice_gives_identical_rows(db_path):
                 listing = ListingItem(
                     url=LIST_URL, site="gdcac", column="政策解读", column_url=LIST_URL, page_no=1,
                     entries=[ListingEntry(ART_URL, "标题", "2024-05-06", 1)],
-                    fetch=make_fetch(run, LIST_URL, at=at, kind="listing", body=b"listing"),
+                    fetch=make_fetch(LIST_URL, run_id=run, at=at, kind="listing", body=b"listing"),
                 )  # fmt: skip
                 archive.add_listing(listing)
                 statuses.append(archive.add_article(make_article(run, at=at, body_text=text)))
-                archive.add_failure(PageFailure("gdcac", make_fetch(run, ART_URL + "x", at=at, kind="error",
+                archive.add_failure(PageFailure("gdcac", make_fetch(ART_URL + "x", run_id=run, at=at, kind="error",
                                                                     body=b"", status=500, error="HTTP 500")))  # fmt: skip
                 archive.finish_run(run, finished_at=at, finish_reason="finished", counts={"new": 1}, stats={})
         return statuses
@@ -289,7 +272,7 @@ def test_identical_bodies_in_two_runs_are_stored_once(db_path):
     with Archive(db_path) as archive:
         for run, at in [("r1", "2024-05-06T07:08:09Z"), ("r2", "2024-05-07T07:08:09Z")]:
             start(archive, run, at=at)
-            pid = archive.add_page(make_fetch(run, LIST_URL, at=at, kind="listing", body=raw), site="gdcac")
+            pid = archive.add_page(make_fetch(LIST_URL, run_id=run, at=at, kind="listing", body=raw), site="gdcac")
             assert pid == hashlib.sha256(f"{run}\n{LIST_URL}".encode()).hexdigest()[:16]
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*) FROM page_bodies").fetchone()[0] == 1
@@ -329,7 +312,7 @@ def test_failure_page_row(db_path):
 
 def test_pages_of_a_run_never_started_get_a_runs_row(db_path):
     with Archive(db_path) as archive:
-        archive.add_page(make_fetch("orphan", LIST_URL, kind="listing"), site="gdcac")
+        archive.add_page(make_fetch(LIST_URL, run_id="orphan", kind="listing"), site="gdcac")
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT id, spider FROM runs").fetchall() == [("orphan", None)]
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -343,7 +326,7 @@ def test_listing_rows_are_keyed_and_updated_when_seen_again(db_path):
 
     def listing(run: str, at: str, entries: list[ListingEntry], page_no: int = 1) -> ListingItem:
         return ListingItem(LIST_URL, "gdcac", "政策解读", LIST_URL, page_no, entries,
-                           make_fetch(run, LIST_URL, at=at, kind="listing", body=b"l"))  # fmt: skip
+                           make_fetch(LIST_URL, run_id=run, at=at, kind="listing", body=b"l"))  # fmt: skip
 
     with Archive(db_path) as archive:
         start(archive, "r1")
@@ -448,7 +431,7 @@ def test_reopening_does_not_reapply_migrations_and_readonly_refuses_writes(db_pa
     with Archive(db_path, readonly=True) as archive:
         assert archive.article_count() == 0
         with pytest.raises(RuntimeError):
-            archive.add_page(make_fetch(), site="gdcac")
+            archive.add_page(make_fetch(ART_URL), site="gdcac")
 
 
 def test_reader_can_read_while_writer_is_open(db_path):

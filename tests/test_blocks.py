@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gdcac_crawler.blocks import detect_block, detect_junk
-from gdcac_crawler.mirror import SITE_DIR
-from gdcac_crawler.mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
+from gdcac_mirror import SITE_DIR
+from gdcac_mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
 
 ARTICLE = (SITE_DIR / "zcfg/zcjd/content/post_2107282.html").read_bytes()
 WAF = WAF_BLOCK_HTML.format(ip="127.0.0.1", time="2025-01-06 12:00:00", event="0" * 32).encode("utf-8")

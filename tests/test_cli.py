@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from gdcac_crawler.cli import main
@@ -30,3 +32,13 @@ def test_extract_unknown_profile_is_one_clear_line() -> None:
 def test_summary_without_an_archive_fails_clearly(tmp_path) -> None:
     result = CliRunner().invoke(main, ["summary", "--db", str(tmp_path / "none.sqlite")])
     assert result.exit_code != 0 and "no archive at" in result.output
+
+
+@pytest.mark.parametrize("args", [["demo", "--db", "demo.sqlite"], ["mirror", "serve"]], ids=["demo", "mirror"])
+def test_the_mirror_commands_without_the_mirror_are_one_error_line(args, monkeypatch, tmp_path) -> None:
+    monkeypatch.setitem(sys.modules, "gdcac_mirror", None)  # as if the package were not installed
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and not list(tmp_path.iterdir())
+    assert result.stderr.splitlines() == ["Error: the offline mirror (package gdcac_mirror) is not installed; it "
+                                          "comes with the repository: run `make install` in a checkout"]

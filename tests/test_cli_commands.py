@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from gdcac_crawler import cli as cli_module
 from gdcac_crawler.archive import Archive, article_id, migrations
 from gdcac_crawler.cli import main
-from test_search import URL, article, start  # the search tests' article factory
+from tests.factories import URL, article, start
 
 SEARCH_KEYS = {"rank", "score", "id", "url", "title", "published_at", "column", "source", "site", "snippet"}
 

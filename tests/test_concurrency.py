@@ -7,8 +7,8 @@ import subprocess
 import time
 
 from gdcac_crawler.archive import Archive, content_hash
-from gdcac_crawler.cli import crawl_command, crawl_env
-from gdcac_crawler.mirror import load_manifest
+from gdcac_mirror import load_manifest
+from gdcac_mirror.crawl import crawl_command, crawl_env
 
 
 def test_reader_during_a_crawl(mirror, tmp_path) -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 from datasette.app import Datasette
-from test_search import URL, article, start
 
 from gdcac_crawler.archive import DATASETTE_SEARCH_SQL, Archive, article_id
 from gdcac_crawler.cli import DEFAULT_METADATA, make_datasette
+from tests.factories import URL, article, start
 
 QUERIES = ["网络安全", "网", "数据 安全", '"个人信息 保护"', "ab", "A", "%", "没有的词"]
 

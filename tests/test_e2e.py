@@ -11,33 +11,23 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 import zlib
-from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_DIR, load_manifest
 
 SEED = (SITE_DIR.parent / "corpus" / "seed_article.txt").read_text(encoding="utf-8")
 
 
-def crawl(mirror, db: Path, run_id: str) -> subprocess.CompletedProcess:
-    result = run_crawl(mirror.base_url, db, extra=("-a", f"run_id={run_id}", "-a", "mode=full",
-                                                  "-s", "LOG_LEVEL=WARNING"), timeout=180)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
 @pytest.fixture(scope="module")
-def crawled(mirror, tmp_path_factory):
+def crawled(mirror, tmp_path_factory, crawl_mirror):
     """Two runs of the crawl into one archive; the mirror's request counts after the first."""
     db = tmp_path_factory.mktemp("e2e") / "archive.sqlite"
     mirror.reset_stats()
-    crawl(mirror, db, "run-1")
+    crawl_mirror(mirror, db, "-a", "run_id=run-1", "-a", "mode=full", "-s", "LOG_LEVEL=WARNING", check=True)
     first_requests = mirror.stats()
-    crawl(mirror, db, "run-2")
+    crawl_mirror(mirror, db, "-a", "run_id=run-2", "-a", "mode=full", "-s", "LOG_LEVEL=WARNING", check=True)
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     yield conn, first_requests

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.extract.encoding import normalise_encoding
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_DIR, load_manifest
 
 MANIFEST = load_manifest()
 LEGACY = [a for a in MANIFEST["articles"] if a["encoding"] != "utf-8"]
@@ -21,10 +20,9 @@ RUN = "run-legacy"
 
 
 @pytest.fixture(scope="module")
-def archive(mirror, tmp_path_factory):
+def archive(mirror, tmp_path_factory, crawl_mirror):
     db = tmp_path_factory.mktemp("legacy") / "archive.sqlite"
-    result = run_crawl(mirror.base_url, db, extra=("-a", f"run_id={RUN}", "-a", "mode=full",
-                                                  "-s", "LOG_LEVEL=WARNING"), timeout=240)
+    result = crawl_mirror(mirror, db, "-a", f"run_id={RUN}", "-a", "mode=full", "-s", "LOG_LEVEL=WARNING", timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row

@@ -7,11 +7,11 @@ import re
 from typing import Callable
 
 import pytest
-from tests_support import FIXTURES, load_case
 
 from gdcac_crawler.extract.rules import RULES, rules_disabled
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.profiles import resolve_profile
+from tests.support.cases import FIXTURES, load_case
 
 
 def view(case: str) -> dict:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from scrapy import Request
 from scrapy.utils.test import get_crawler
-from tests_support import drc_case as load
 
 from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.items import ArticleItem, ListingItem
 from gdcac_crawler.profiles import get_profile, profile_for_url
 from gdcac_crawler.spiders.portal import PortalSpider
+from tests.support.cases import drc_case as load
 
 
 def test_auto_picks_drc_by_host() -> None:

@@ -7,13 +7,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_DIR, load_manifest
 
 SEED = "/zcfg/zcjd/content/post_2107282.html"  # holds 勠, a GBK character outside GB2312
 PLATFORM = "/zcfg/gfxwj/content/post_2101693.html"
@@ -22,14 +19,8 @@ LENIENT = ("-s", "LOG_LEVEL=WARNING", "-s", "GDCAC_HEALTH_MAX_FALLBACK_RATE=1.0"
            "-s", "GDCAC_HEALTH_MAX_BLOCKED=1000")
 
 
-def crawl(mirror, db: Path, *extra: str, spider: str = "gdcac") -> subprocess.CompletedProcess:
-    result = run_crawl(mirror.base_url, db, spider=spider, extra=(*LENIENT, *extra), timeout=240)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
 @pytest.fixture(scope="module")
-def faulty_crawl(mirror, tmp_path_factory):
+def faulty_crawl(mirror, tmp_path_factory, crawl_mirror):
     """One crawl while the mirror serves two articles re-encoded as GBK and an HTML page for one PDF."""
     db = tmp_path_factory.mktemp("enc") / "archive.sqlite"
     mirror.set_faults([
@@ -38,7 +29,7 @@ def faulty_crawl(mirror, tmp_path_factory):
         {"path": HTML_FOR_PDF, "fault": "waf_block_200"},  # a block page, status 200, where a PDF belongs
     ])
     try:
-        crawl(mirror, db, "-a", "run_id=run-enc")
+        crawl_mirror(mirror, db, *LENIENT, "-a", "run_id=run-enc", timeout=240, check=True)
     finally:
         mirror.clear_faults()
     conn = sqlite3.connect(db)
@@ -98,10 +89,10 @@ def test_an_html_page_served_for_a_pdf_is_a_failed_attachment(faulty_crawl) -> N
     assert len(files) == 5 and all(p.resolve().is_relative_to(store.resolve()) for p in files)
 
 
-def test_the_generic_profile_alone_crawls_the_mirror(mirror, tmp_path) -> None:
+def test_the_generic_profile_alone_crawls_the_mirror(mirror, tmp_path, crawl_mirror) -> None:
     db = tmp_path / "generic.sqlite"
-    crawl(mirror, db, "-a", "profile=generic@https://www.gdcac.gov.cn/zcfg/", "-a", "run_id=run-generic",
-          spider="portal")
+    crawl_mirror(mirror, db, *LENIENT, "-a", "profile=generic@https://www.gdcac.gov.cn/zcfg/",
+                 "-a", "run_id=run-generic", spider="portal", timeout=240, check=True)
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     manifest = load_manifest()
@@ -119,12 +110,13 @@ def test_the_generic_profile_alone_crawls_the_mirror(mirror, tmp_path) -> None:
     conn.close()
 
 
-def test_a_second_run_revalidates_stored_attachments_instead_of_downloading_them(mirror, tmp_path) -> None:
+def test_a_second_run_revalidates_stored_attachments_instead_of_downloading_them(mirror, tmp_path,
+                                                                                   crawl_mirror) -> None:
     db = tmp_path / "twice.sqlite"
-    crawl(mirror, db, "-a", "mode=full", "-a", "run_id=run-1")
+    crawl_mirror(mirror, db, *LENIENT, "-a", "mode=full", "-a", "run_id=run-1", timeout=240, check=True)
     store = tmp_path / "files"
     first = {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()}
-    crawl(mirror, db, "-a", "mode=full", "-a", "run_id=run-2")
+    crawl_mirror(mirror, db, *LENIENT, "-a", "mode=full", "-a", "run_id=run-2", timeout=240, check=True)
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     rows = conn.execute("SELECT * FROM attachment_files ORDER BY url").fetchall()
@@ -138,7 +130,8 @@ def test_a_second_run_revalidates_stored_attachments_instead_of_downloading_them
     assert stats["gdcac/attachments/not_modified"] == 6 and "gdcac/attachments/stored" not in stats
     assert {p: p.stat().st_mtime_ns for p in store.rglob("*") if p.is_file()} == first  # nothing rewritten
     conn.close()
-    crawl(mirror, db, "-a", "mode=full", "-a", "run_id=run-3", "-s", "GDCAC_ATTACHMENTS_REVALIDATE=False")
+    crawl_mirror(mirror, db, *LENIENT, "-a", "mode=full", "-a", "run_id=run-3",
+                 "-s", "GDCAC_ATTACHMENTS_REVALIDATE=False", timeout=240, check=True)
     conn = sqlite3.connect(db)
     assert {r[0] for r in conn.execute("SELECT status FROM attachment_files WHERE run_id = 'run-3'")} == {"stored"}
     conn.close()

@@ -16,10 +16,10 @@ from gdcac_crawler.extract.encoding import response_from_bytes
 from gdcac_crawler.extract.fallback import density_body, is_fallback
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.items import ArticleItem, ListingItem
-from gdcac_crawler.mirror import SITE_DIR, load_manifest
 from gdcac_crawler.profiles import get_profile, resolve_profile
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_crawler.spiders.portal import PortalSpider
+from gdcac_mirror import SITE_DIR, load_manifest
 
 UTF8 = {"Content-Type": "text/html; charset=utf-8"}
 BASE = "http://127.0.0.1:8999"
@@ -65,7 +65,7 @@ def test_generic_reads_every_mirror_listing_and_the_section(manifest) -> None:
 
 
 def test_generic_reads_the_real_drc_article_as_the_drc_profile_does() -> None:
-    from tests_support import drc_case
+    from tests.support.cases import drc_case
 
     page = drc_case("article_ywtz_real")
     expected = page_view("article", page, get_profile("drc"))
@@ -76,7 +76,7 @@ def test_generic_reads_the_real_drc_article_as_the_drc_profile_does() -> None:
 
 
 def test_generic_finds_the_drc_columns_by_their_navigation_block() -> None:
-    from tests_support import drc_case
+    from tests.support.cases import drc_case
 
     page = drc_case("section_leftnav_real")
     view = page_view("section", page, get_profile("generic@https://drc.gd.gov.cn/zwgk5590/"))
@@ -174,7 +174,7 @@ def test_density_needs_prose() -> None:
 
 
 def test_a_block_page_served_with_200_gets_no_body_from_the_fallbacks() -> None:
-    from gdcac_crawler.mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
+    from gdcac_mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
 
     waf = WAF_BLOCK_HTML.format(ip="127.0.0.1", time="2025-01-06 12:00:00", event="0" * 32)
     for html in (waf, MAINTENANCE_HTML):

@@ -14,7 +14,6 @@ from lxml import etree
 from lxml import html as lxml_html
 from parsel import Selector
 from scrapy.http import TextResponse
-from tests_support import load_case
 
 from gdcac_crawler.extract.article import _parsed, article_root, clean_article, extract_article
 from gdcac_crawler.extract.attachment_links import ATTACHMENT_EXTENSIONS
@@ -30,6 +29,7 @@ from gdcac_crawler.extract.rules import rules_disabled
 from gdcac_crawler.extract.selector_index import _compiled, _Index, indexed, select
 from gdcac_crawler.extract.text import _WS_RE, _ZW_RE, normalise_space
 from gdcac_crawler.profiles import resolve_profile
+from tests.support.cases import load_case
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PAGES = sorted(FIXTURES.glob("*/*/page.html"))

@@ -7,8 +7,7 @@ from gdcac_crawler.extract.cleaning import clean_source
 from gdcac_crawler.extract.metadata import labelled_value
 from gdcac_crawler.extract.view import page_view
 from gdcac_crawler.profiles import get_profile, resolve_profile
-
-from tests_support import case_response
+from tests.support.cases import case_response
 
 
 def test_junk_meta_source_gives_way_to_the_visible_source() -> None:

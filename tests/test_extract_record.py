@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.mirror import SITE_DIR
+from gdcac_mirror import SITE_DIR
 
 RECORDER = Path(__file__).resolve().parent / "fixtures" / "record.py"
 SEED = "/zcfg/zcjd/content/post_2107282.html"

@@ -3,7 +3,7 @@ ArticleItem (in its order), and what extract_article returns is exactly ArticleF
 
 from __future__ import annotations
 
-from tests_support import case_response
+from tests.support.cases import case_response
 
 from gdcac_crawler.extract.article import METHOD_ORDER, clean_article, extract_article
 from gdcac_crawler.extract.listing import extract_listing, extract_section

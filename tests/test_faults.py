@@ -15,10 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.guard import retry_after_seconds
 from gdcac_crawler.health import EXIT_UNHEALTHY
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 
 MANIFEST = load_manifest()
 #: Articles that are not the seed, in a fixed order: each fault gets its own.
@@ -72,11 +71,11 @@ def article_for(rule: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def crawl(tmp_path_factory) -> Iterator[tuple[sqlite3.Connection, subprocess.CompletedProcess, dict]]:
+def crawl(tmp_path_factory, crawl_mirror) -> Iterator[tuple[sqlite3.Connection, subprocess.CompletedProcess, dict]]:
     db = tmp_path_factory.mktemp("faults") / "archive.sqlite"
     with MirrorProcess(SITE_DIR) as mirror:
         mirror.set_faults([{**rule, "path": article["path"]} for article, rule in PLAN], seed=7)
-        result = run_crawl(mirror.base_url, db, settings=SETTINGS, extra=("-a", "mode=full"), timeout=300)
+        result = crawl_mirror(mirror, db, "-a", "mode=full", settings=SETTINGS, timeout=300)
         injected = mirror.stats().get("faults", {})
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row

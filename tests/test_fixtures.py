@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 
 import pytest
-from tests_support import load_case as load
 
 from gdcac_crawler.extract.view import page_view
-from gdcac_crawler.mirror import SITE_DIR
 from gdcac_crawler.profiles import get_profile, resolve_profile
+from gdcac_mirror import SITE_DIR
+from tests.support.cases import load_case as load
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/*/expected.json"))

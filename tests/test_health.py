@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import run_crawl
 from gdcac_crawler.health import (
     EXIT_INCOMPLETE, EXIT_OK, EXIT_UNHEALTHY, HealthPolicy, assess, exit_status,
 )
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 
 #: The stats of a healthy full run of 60 articles.
 HEALTHY = {
@@ -44,12 +43,9 @@ def faults(hmirror):
     hmirror.clear_faults()
 
 
-def crawl(mirror: MirrorProcess, db: Path, *settings: str) -> subprocess.CompletedProcess:
-    extra = ["-s", "LOG_LEVEL=WARNING", "-s", "RETRY_TIMES=0", "-s", "GDCAC_BLOCK_RETRIES=0",
-             "-s", "GDCAC_BLOCK_MAX_DELAY=0"]
-    for setting in settings:
-        extra += ["-s", setting]
-    return run_crawl(mirror.base_url, db, extra=tuple(extra), timeout=180)
+#: The crawls' arguments: no retries, so that each fault shows at once.
+NO_RETRIES = ("-s", "LOG_LEVEL=WARNING", "-s", "RETRY_TIMES=0", "-s", "GDCAC_BLOCK_RETRIES=0",
+              "-s", "GDCAC_BLOCK_MAX_DELAY=0")
 
 
 def reason(result: subprocess.CompletedProcess) -> str:
@@ -67,9 +63,9 @@ def health_row(db: Path) -> tuple:
 # --- each condition, through a real crawl --------------------------------------------------------------------
 
 
-def test_no_article_archived_while_listings_show_entries(faults, tmp_path) -> None:
+def test_no_article_archived_while_listings_show_entries(faults, tmp_path, crawl_mirror) -> None:
     mirror = faults([{"kinds": ["article"], "fault": "not_found"}])
-    result = crawl(mirror, tmp_path / "a.sqlite", "GDCAC_HEALTH_MAX_ERRORS=1000")
+    result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES, "-s", "GDCAC_HEALTH_MAX_ERRORS=1000")
     assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
     assert re.match(r"gdcac: run \S+ is unhealthy: no article archived: \d+ article pages requested, listings "
                     r"showed \d+ entries$", reason(result)), reason(result)
@@ -77,18 +73,18 @@ def test_no_article_archived_while_listings_show_entries(faults, tmp_path) -> No
     assert (healthy, finish) == (0, "finished") and health.startswith("no article archived")
 
 
-def test_challenge_pages(faults, tmp_path) -> None:
+def test_challenge_pages(faults, tmp_path, crawl_mirror) -> None:
     mirror = faults([{"path": "/zcfg/gfxwj/index_2.html", "fault": "challenge_412"}])
-    result = crawl(mirror, tmp_path / "a.sqlite")
+    result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES)
     assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
     assert re.search(r"is unhealthy: 1 block or challenge pages \(\w+ 1\)", reason(result)), reason(result)
     assert health_row(tmp_path / "a.sqlite")[0] == 0
 
 
-def test_block_pages_served_with_200(faults, tmp_path) -> None:
+def test_block_pages_served_with_200(faults, tmp_path, crawl_mirror) -> None:
     article = load_manifest()["articles"][5]["path"]
     mirror = faults([{"path": article, "fault": "waf_block_200"}])
-    result = crawl(mirror, tmp_path / "a.sqlite")
+    result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES)
     assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
     assert "block or challenge pages" in reason(result), reason(result)
     conn = sqlite3.connect(tmp_path / "a.sqlite")
@@ -99,39 +95,39 @@ def test_block_pages_served_with_200(faults, tmp_path) -> None:
         conn.close()
 
 
-def test_a_field_from_a_fallback_too_often(hmirror, tmp_path) -> None:
+def test_a_field_from_a_fallback_too_often(hmirror, tmp_path, crawl_mirror) -> None:
     # a template change overnight: article titles are no longer <h1>, the profile's selectors miss them
     site = tmp_path / "site"
     shutil.copytree(SITE_DIR, site)
     for path in site.glob("zcfg/*/content/*.html"):
         path.write_bytes(path.read_bytes().replace(b"<h1", b"<h2").replace(b"</h1>", b"</h2>"))
     with MirrorProcess(site) as mirror:
-        result = crawl(mirror, tmp_path / "a.sqlite")
+        result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES)
     assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
     assert re.search(r"title came from a fallback in \d+ of \d+ articles \(\d+%, limit 25%\)", reason(result)), \
         reason(result)
 
 
-def test_errors_over_the_limit(faults, tmp_path) -> None:
+def test_errors_over_the_limit(faults, tmp_path, crawl_mirror) -> None:
     paths = [a["path"] for a in load_manifest()["articles"][:3]]
     mirror = faults([{"path": p, "fault": "http_500"} for p in paths])
-    result = crawl(mirror, tmp_path / "a.sqlite", "GDCAC_HEALTH_MAX_ERRORS=2")
+    result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES, "-s", "GDCAC_HEALTH_MAX_ERRORS=2")
     assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
     assert re.search(r"\b3 errors \(failed pages and ERROR log lines; limit 2\)$", reason(result)), reason(result)
     # the same run under the default limit (10) is healthy
-    result = crawl(mirror, tmp_path / "b.sqlite")
+    result = crawl_mirror(mirror, tmp_path / "b.sqlite", *NO_RETRIES)
     assert result.returncode == EXIT_OK, result.stderr[-2000:]
 
 
-def test_a_run_that_did_not_finish(hmirror, tmp_path) -> None:
+def test_a_run_that_did_not_finish(hmirror, tmp_path, crawl_mirror) -> None:
     hmirror.clear_faults()
-    result = crawl(hmirror, tmp_path / "a.sqlite", "CLOSESPIDER_PAGECOUNT=3")
+    result = crawl_mirror(hmirror, tmp_path / "a.sqlite", *NO_RETRIES, "-s", "CLOSESPIDER_PAGECOUNT=3")
     assert result.returncode == EXIT_INCOMPLETE, result.stderr[-2000:]
     assert "did not finish (closespider_pagecount)" in reason(result)
 
 
-def test_bad_spider_argument_is_scrapys_exit_1(hmirror, tmp_path) -> None:
-    result = run_crawl(hmirror.base_url, tmp_path / "a.sqlite", extra=("-a", "mode=sometimes"), timeout=120)
+def test_bad_spider_argument_is_scrapys_exit_1(hmirror, tmp_path, crawl_mirror) -> None:
+    result = crawl_mirror(hmirror, tmp_path / "a.sqlite", "-a", "mode=sometimes", timeout=120)
     assert result.returncode == 1 and "mode must be one of incremental, full" in result.stderr
 
 

@@ -7,10 +7,9 @@ archive's revisit writes are also tested in-process, without HTTP.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import pickle
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,27 +23,18 @@ from scrapy.utils.request import request_from_dict
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.archive import Archive, article_id
-from gdcac_crawler.cli import main, run_crawl
-from gdcac_crawler.items import ArticleCheck, ArticleItem, Fetch, ListingEntry, ListingItem
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_crawler.cli import main
+from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingEntry, ListingItem
 from gdcac_crawler.spiders import portal
 from gdcac_crawler.spiders.gdcac import GdcacSpider
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from tests.factories import make_fetch
 
 BASE = "http://127.0.0.1:8999"
 LIVE = "https://www.gdcac.gov.cn"
 ZCJD = f"{LIVE}/zcfg/zcjd/index.html"
 #: A revisit window that covers every article of the mirror (published 2022–2025), first-run captures too.
 REVISIT_ALL = {"GDCAC_REVISIT_DAYS": "36500", "GDCAC_REVISIT_BACKFILLED": "True"}
-
-
-def crawl(mirror: MirrorProcess, db: Path, run_id: str, *, mode: str | None = None,
-          settings: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    extra = ["-a", f"run_id={run_id}", "-s", "LOG_LEVEL=WARNING"]
-    if mode:
-        extra += ["-a", f"mode={mode}"]
-    result = run_crawl(mirror.base_url, db, settings=settings, extra=tuple(extra), timeout=180)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def copy_archive(src: Path, dst: Path) -> None:
@@ -77,7 +67,7 @@ def counts(row: dict[str, Any]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> Iterator[dict[str, Any]]:
+def runs(tmp_path_factory, crawl_mirror) -> Iterator[dict[str, Any]]:
     """Run 1 (full, state 1); run 2 (incremental, state 1, nothing changed); then state 2: run 3 incremental
     with every article in the revisit window, and — on a copy of the archive after run 2 — run 3f full."""
     tmp = tmp_path_factory.mktemp("incremental")
@@ -85,17 +75,17 @@ def runs(tmp_path_factory) -> Iterator[dict[str, Any]]:
     out: dict[str, Any] = {"inc": inc, "full": full}
     with MirrorProcess(SITE_DIR) as mirror:
         mirror.reset_stats()
-        crawl(mirror, inc, "run-1", mode="full")
+        crawl_mirror(mirror, inc, "-a", "run_id=run-1", "-s", "LOG_LEVEL=WARNING", "-a", "mode=full", check=True)
         out["run1_requests"] = mirror.stats()
         mirror.reset_stats()
-        crawl(mirror, inc, "run-2")
+        crawl_mirror(mirror, inc, "-a", "run_id=run-2", "-s", "LOG_LEVEL=WARNING", check=True)
         out["run2_requests"] = mirror.stats()
         copy_archive(inc, full)
         mirror.set_state(2)
         mirror.reset_stats()
-        crawl(mirror, inc, "run-3", settings=REVISIT_ALL)
+        crawl_mirror(mirror, inc, "-a", "run_id=run-3", "-s", "LOG_LEVEL=WARNING", settings=REVISIT_ALL, check=True)
         out["run3_requests"] = mirror.stats()
-        crawl(mirror, full, "run-3f", mode="full")
+        crawl_mirror(mirror, full, "-a", "run_id=run-3f", "-s", "LOG_LEVEL=WARNING", "-a", "mode=full", check=True)
     yield out
 
 
@@ -386,26 +376,26 @@ def test_articles_done_before_a_resume_are_not_fetched_again(spider) -> None:
 # --- the archive's revisit writes -------------------------------------------------------------------------
 
 
-def fetch(url: str, at: str, status: int = 200, body: bytes | None = b"<html>x</html>", run: str = "r2") -> Fetch:
-    return Fetch(run_id=run, url=url, final_url=url, status=status, fetched_at=at, kind="article", etag='"e"',
-                 body=body, sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
-                 size=len(body) if body is not None else None)
+#: The revisit writes' fetches: run r2 unless told, an ETag, no Content-Type.
+fetch = functools.partial(make_fetch, run_id="r2", body=b"<html>x</html>", content_type=None, encoding=None,
+                          etag='"e"')
 
 
 def test_not_modified_moves_only_last_seen(tmp_path) -> None:
     url = f"{LIVE}/zcfg/zcjd/content/post_1.html"
     with Archive(tmp_path / "a.sqlite") as archive:
         archive.add_article(ArticleItem(url=url, site="gdcac", title="t", body_text="b",
-                                        fetch=fetch(url, "2026-01-01T00:00:00Z", run="r1")))
+                                        fetch=fetch(url, at="2026-01-01T00:00:00Z", run_id="r1")))
         before = archive.get_article(url)
-        assert archive.mark_not_modified(url, fetch(url, "2026-02-01T00:00:00Z", 304, None), site="gdcac") == \
-            "not_modified"
+        assert archive.mark_not_modified(url, fetch(url, at="2026-02-01T00:00:00Z", status=304, body=None),
+                                         site="gdcac") == "not_modified"
         after = archive.get_article(url)
         assert after["last_seen_at"] == "2026-02-01T00:00:00Z" and after["last_run_id"] == "r2"
         assert {k: v for k, v in after.items() if k not in ("last_seen_at", "last_run_id")} == \
             {k: v for k, v in before.items() if k not in ("last_seen_at", "last_run_id")}
         assert len(archive.article_versions(url)) == 1
-        assert archive.mark_not_modified(LIVE + "/x.html", fetch(LIVE + "/x.html", "2026-02-01T00:00:00Z", 304, None),
+        assert archive.mark_not_modified(LIVE + "/x.html",
+                                         fetch(LIVE + "/x.html", at="2026-02-01T00:00:00Z", status=304, body=None),
                                          site="gdcac") == "unknown"
         assert archive.run_counts("r2")["not_modified"] == 2
 
@@ -414,10 +404,11 @@ def test_removed_is_marked_never_deleted_and_restored_when_back(tmp_path) -> Non
     url = f"{LIVE}/zcfg/zcjd/content/post_1.html"
     with Archive(tmp_path / "a.sqlite") as archive:
         archive.add_article(ArticleItem(url=url, site="gdcac", title="t", body_text="b",
-                                        fetch=fetch(url, "2026-01-01T00:00:00Z", run="r1")))
-        assert archive.mark_removed(url, fetch(url, "2026-02-01T00:00:00Z", 404, b"gone"), site="gdcac") == "removed"
-        assert archive.mark_removed(url, fetch(url, "2026-02-02T00:00:00Z", 404, b"gone"), site="gdcac") == \
-            "already_removed"
+                                        fetch=fetch(url, at="2026-01-01T00:00:00Z", run_id="r1")))
+        assert archive.mark_removed(url, fetch(url, at="2026-02-01T00:00:00Z", status=404, body=b"gone"),
+                                    site="gdcac") == "removed"
+        assert archive.mark_removed(url, fetch(url, at="2026-02-02T00:00:00Z", status=404, body=b"gone"),
+                                    site="gdcac") == "already_removed"
         row = archive.get_article(url)
         assert row["removed_at"] == "2026-02-01T00:00:00Z" and row["removed_run_id"] == "r2"
         assert archive.article_count() == 1 and len(archive.article_versions(url)) == 1
@@ -431,11 +422,11 @@ def test_unlisted_articles_are_what_a_full_walk_did_not_see(tmp_path) -> None:
     with Archive(tmp_path / "a.sqlite") as archive:
         for url in urls:
             archive.add_article(ArticleItem(url=url, site="gdcac", title="t", body_text=url, column="政策解读",
-                                            fetch=fetch(url, "2026-01-01T00:00:00Z", run="r1")))
+                                            fetch=fetch(url, at="2026-01-01T00:00:00Z", run_id="r1")))
         archive.add_listing(ListingItem(url=ZCJD, site="gdcac", column="政策解读", column_url=ZCJD, page_no=1,
                                         entries=[ListingEntry(url=u, title="t", listed_date=None, position=i + 1)
                                                  for i, u in enumerate(urls[:2])],
-                                        fetch=fetch(ZCJD, "2026-02-01T00:00:00Z", run="r2")))
+                                        fetch=fetch(ZCJD, at="2026-02-01T00:00:00Z", run_id="r2")))
         found = archive.unlisted_articles("gdcac", "r2")
         assert found == {"urls": [urls[2]], "considered": 3}
         assert archive.mark_unlisted_removed(found["urls"], run_id="r2", removed_at="2026-02-01T00:00:01Z") == 1

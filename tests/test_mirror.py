@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from parsel import Selector
-from tests_support import http_fetch as fetch
 
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
-from gdcac_crawler.mirror.build import build_site
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.build import build_site
+from tests.support.http import http_fetch as fetch
 
 CANONICAL = "https://www.gdcac.gov.cn"
 SEED_TEXT = Path(SITE_DIR).parent / "corpus" / "seed_article.txt"

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from parsel import Selector
-from tests_support import http_fetch as fetch
 
 from gdcac_crawler.extract.encoding import header_charset, meta_charset
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
-from gdcac_crawler.mirror.build import HEADERS_NAME
-from gdcac_crawler.mirror.legacy import LEGACY_COLUMN, LEGACY_PAGES
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.build import HEADERS_NAME
+from gdcac_mirror.legacy import LEGACY_COLUMN, LEGACY_PAGES
+from tests.support.http import http_fetch as fetch
 
 MANIFEST = load_manifest()
 LEGACY = [a for a in MANIFEST["articles"] if a["encoding"] != "utf-8"]

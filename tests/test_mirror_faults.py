@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from parsel import Selector
-from tests_support import http_fetch as fetch
 
-from gdcac_crawler.mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
-from gdcac_crawler.mirror.faults import FAULTS, FaultPlan, draw, page_kind
+from gdcac_mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
+from gdcac_mirror.faults import FAULTS, FaultPlan, draw, page_kind
+from tests.support.http import http_fetch as fetch
 
 MANIFEST = load_manifest()
 SEED_PATH = MANIFEST["seed_article"]["path"]

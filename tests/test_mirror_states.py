@@ -13,15 +13,19 @@ from typing import Any
 
 import pytest
 from parsel import Selector
-from tests_support import Fetched
-from tests_support import http_fetch as fetch
 
-from gdcac_crawler.mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
-from gdcac_crawler.mirror.build import HEADERS_NAME, build_site
-from gdcac_crawler.mirror.content import generate_site
-from gdcac_crawler.mirror.states import (
-    BODY_EDIT_SENTENCE, STATE2_DIR, STATE2_MANIFEST_NAME, StateUnavailable, derive_state2,
+from gdcac_mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
+from gdcac_mirror.build import HEADERS_NAME, build_site
+from gdcac_mirror.content import generate_site
+from gdcac_mirror.states import (
+    BODY_EDIT_SENTENCE,
+    STATE2_DIR,
+    STATE2_MANIFEST_NAME,
+    StateUnavailable,
+    derive_state2,
 )
+from tests.support.http import Fetched
+from tests.support.http import http_fetch as fetch
 
 CANONICAL = "https://www.gdcac.gov.cn"
 HIDDEN = {"manifest.json", STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import functools
 import inspect
 import sqlite3
 
@@ -12,18 +12,18 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
-from gdcac_crawler.items import ArticleItem, Fetch, ListingEntry, ListingItem, PageFailure
+from gdcac_crawler.items import ArticleItem, ListingEntry, ListingItem, PageFailure
 from gdcac_crawler.pipelines import ArchivePipeline, CleanPipeline, ValidatePipeline
 from gdcac_crawler.spiders.gdcac import GdcacSpider
+from tests.factories import make_fetch
 
 URL = "https://www.gdcac.gov.cn/zcfg/zcjd/content/post_1000001.html"
 LIST_URL = "https://www.gdcac.gov.cn/zcfg/zcjd/index.html"
 
 
-def fetch(url: str, body: bytes = b"<html>page</html>", kind: str = "article") -> Fetch:
-    return Fetch(run_id="run-1", url=url, final_url=url, status=200, fetched_at="2026-11-29T08:00:00.000Z",
-                 kind=kind, content_type="text/html; charset=utf-8", encoding="utf-8", etag='"abc"',
-                 sha256=hashlib.sha256(body).hexdigest(), size=len(body), body=body)
+#: This module's fetches: run run-1, fetched 2026-11-29, with an ETag.
+fetch = functools.partial(make_fetch, run_id="run-1", at="2026-11-29T08:00:00.000Z", body=b"<html>page</html>",
+                          etag='"abc"')
 
 
 def raw_article(**overrides) -> ArticleItem:
@@ -105,7 +105,7 @@ def test_archive_writes_article_page_and_run(crawler, chain) -> None:
                     entries=[ListingEntry(url=URL, title="标题", listed_date="2022-06-22", position=1),
                              ListingEntry(url="https://mp.weixin.qq.com/s/x", title="微信", listed_date=None,
                                           position=2, offsite=True)],
-                    fetch=fetch(LIST_URL, b"<html>list</html>", "listing")))
+                    fetch=fetch(LIST_URL, body=b"<html>list</html>", kind="listing")))
     archive.close_spider()
     archive.spider_closed(crawler.spider, "finished")
     assert query(crawler, "SELECT url, title, source, version, first_run_id FROM articles") == [
@@ -163,7 +163,7 @@ def test_an_article_that_is_one_image_or_one_document_is_kept(crawler, chain) ->
 
 def test_failures_are_recorded_with_their_reason(crawler, chain) -> None:
     run, archive = chain
-    failed = fetch(URL, b"not found", "error")
+    failed = fetch(URL, body=b"not found", kind="error")
     failed.status, failed.error = 404, "HTTP 404 (article page)"
     run(PageFailure(site="gdcac", fetch=failed))
     archive.close_spider()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.cli import crawl_command, crawl_env
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
 from gdcac_crawler.resume import RUN_FILE, close_job, open_job
+from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.crawl import crawl_command, crawl_env
 
 #: Slow enough to be stopped half-way: one request at a time, ~50 ms apart; small archive batches.
 SLOW = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.05", "GDCAC_ARCHIVE_BATCH_SIZE": "7"}

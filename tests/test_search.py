@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import sqlite3
@@ -29,40 +28,7 @@ from gdcac_crawler.archive.query import (
     units,
 )
 from gdcac_crawler.archive.search_index import date_bound as _date_bound
-from gdcac_crawler.items import ArticleItem, Fetch
-
-# Characters of the generated articles: common Chinese characters (so that one- and two-character queries hit
-# many articles), ASCII of both cases, digits, whitespace and LIKE's own wildcards and escape, and the characters
-# the index spells specially (its private-use escape and the codes it uses), full-width letters and accented
-# letters (which LIKE does not fold).
-CJK = "网络安全数据信息管理办法规定的和是在了国家个人保护发展建设治理体系空间政策解读"
-ALPHABET = CJK + "AbCzZ50 \n\t%_\\\"'-.,。、（）" + ESCAPE + "\ue120\ue000\u3000ＡａÉé"
-WEIGHTS = [8] * len(CJK) + [2] * (len(ALPHABET) - len(CJK))
-URL = "https://www.gdcac.gov.cn/zcfg/zcjd/content/post_{}.html"
-
-
-def fetch(url: str, at: str = "2024-05-06T07:08:09Z", run_id: str = "r1") -> Fetch:
-    body = f"<html>{url}{at}</html>".encode()
-    return Fetch(run_id=run_id, url=url, final_url=url, status=200, fetched_at=at, kind="article",
-                 content_type="text/html; charset=utf-8", encoding="utf-8",
-                 sha256=hashlib.sha256(body).hexdigest(), size=len(body), body=body)  # fmt: skip
-
-
-def article(n: int, title: str | None, body: str | None, *, at: str = "2024-05-06T07:08:09Z", run_id: str = "r1",
-            column: str = "政策解读", published: str = "2024-05-06T15:08:00+08:00", source: str = "广东省委网信办",
-            ) -> ArticleItem:  # fmt: skip
-    url = URL.format(n)
-    return ArticleItem(url=url, site="gdcac", fetch=fetch(url, at, run_id), title=title, body_text=body,
-                       published_at=published, source=source, column=column, column_path=["政策法规", column])  # fmt: skip
-
-
-def start(archive: Archive, run_id: str = "r1", at: str = "2024-05-06T07:00:00Z") -> None:
-    archive.start_run(run_id, spider="gdcac", site="gdcac", mode="full", started_at=at, settings={},
-                      crawler_version="test")  # fmt: skip
-
-
-def random_text(rng: random.Random, low: int, high: int) -> str:
-    return "".join(rng.choices(ALPHABET, WEIGHTS, k=rng.randint(low, high)))
+from tests.factories import ALPHABET, URL, article, random_text, start
 
 
 def like_scan(path: Path, terms: list[str]) -> set[str]:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_search import CJK, article, random_text, start
 
 from gdcac_crawler.archive import Archive, ranking
 from gdcac_crawler.archive.query import fold
+from tests.factories import CJK, article, random_text, start
 
 ALPHABET = "网络安全数据信息管理办法规定的和是在国家个人保护发展空间AbZ5 。"
 WEIGHTS = [10, 9, 8, 8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 9, 6, 6, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 4, 3]

@@ -6,11 +6,10 @@ import shutil
 import sqlite3
 
 import pytest
-from test_search import article
 
 from gdcac_crawler.archive import Archive, QueryError
-from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.mirror import SITE_DIR, MirrorProcess
+from gdcac_mirror import SITE_DIR, MirrorProcess
+from tests.factories import article
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +22,11 @@ def robots_mirror(tmp_path_factory):
         yield mirror
 
 
-def test_robots_disallowed_column_is_recorded_and_never_fetched(robots_mirror, tmp_path) -> None:
+def test_robots_disallowed_column_is_recorded_and_never_fetched(robots_mirror, tmp_path, crawl_mirror) -> None:
     db = tmp_path / "a.sqlite"
     robots_mirror.reset_stats()
-    result = run_crawl(robots_mirror.base_url, db, settings={"LOG_LEVEL": "INFO", "GDCAC_HEALTH_MAX_ERRORS": "100"},
-                       extra=("-a", "mode=full", "-s", "GDCAC_API_PASSWORD=sekrit-123"), timeout=180)
+    result = crawl_mirror(robots_mirror, db, "-a", "mode=full", "-s", "GDCAC_API_PASSWORD=sekrit-123",
+                          settings={"LOG_LEVEL": "INFO", "GDCAC_HEALTH_MAX_ERRORS": "100"}, timeout=180)
     fetched = robots_mirror.stats()["by_path"]
     assert not any(path.startswith("/zcfg/flfg/") for path in fetched)
     conn = sqlite3.connect(db)

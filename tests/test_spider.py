@@ -13,8 +13,8 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from gdcac_crawler.items import ArticleItem, ListingItem, PageFailure
-from gdcac_crawler.mirror import SITE_DIR
 from gdcac_crawler.spiders.gdcac import GdcacSpider
+from gdcac_mirror import SITE_DIR
 
 BASE = "http://127.0.0.1:8999"
 ZCJD = "https://www.gdcac.gov.cn/zcfg/zcjd/index.html"

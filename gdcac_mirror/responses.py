@@ -1,6 +1,6 @@
 """What the mirror server sends: a plain :class:`Response` value and the one function that writes it.
 
-Shared by :mod:`gdcac_crawler.mirror.server` (normal serving) and :mod:`gdcac_crawler.mirror.faults` (faults
+Shared by :mod:`gdcac_mirror.server` (normal serving) and :mod:`gdcac_mirror.faults` (faults
 that alter or replace a normal answer), so neither imports the other.
 """
 
@@ -31,9 +31,9 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 HTML_UTF8 = CONTENT_TYPES[".html"]
 NOT_FOUND_HTML = ('<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>404 Not Found</title></head>'
                   "<body><h1>404 Not Found</h1><p>页面不存在 (the page does not exist).</p></body></html>\n"
-                  ).encode("utf-8")
-BAD_REQUEST_HTML = ('<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>400 Bad Request</title></head>'
-                    "<body><h1>400 Bad Request</h1></body></html>\n").encode("utf-8")
+                  ).encode()
+BAD_REQUEST_HTML = (b'<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>400 Bad Request</title></head>'
+                    b"<body><h1>400 Bad Request</h1></body></html>\n")
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ def json_response(body: bytes, status: int = 200) -> Response:
     return Response(status, body, "application/json", {"Cache-Control": "no-store"})
 
 
-__all__ = ["Response", "send", "not_found", "json_response", "CONTENT_TYPES", "DEFAULT_CONTENT_TYPE", "HTML_UTF8",
-           "NOT_FOUND_HTML", "BAD_REQUEST_HTML"]
+__all__ = ["BAD_REQUEST_HTML", "CONTENT_TYPES", "DEFAULT_CONTENT_TYPE", "HTML_UTF8", "NOT_FOUND_HTML", "Response",
+           "json_response", "not_found", "send"]

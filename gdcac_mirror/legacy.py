@@ -14,7 +14,7 @@ stream, so every other page of the mirror keeps its bytes):
 
 Their ids fall between those of the articles published just before and after them (ids grow with publish
 time, as elsewhere in the mirror).  The build writes their response headers into the mirror's
-``_headers.json`` (:data:`gdcac_crawler.mirror.build.HEADERS_NAME`), which the server reads; the manifest
+``_headers.json`` (:data:`gdcac_mirror.build.HEADERS_NAME`), which the server reads; the manifest
 records for each article its ``encoding``, ``declared_header``, ``declared_meta`` and ``content_type``.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gdcac_crawler.mirror.content import BEIJING, LAYOUT_TRAPS, Article, Block, Site
+from gdcac_mirror.content import BEIJING, LAYOUT_TRAPS, Article, Block, Site
 
 LEGACY_COLUMN = "flfg"
 """The column that holds the legacy pages (as its oldest articles)."""
@@ -83,14 +83,14 @@ LEGACY_PAGES: tuple[LegacyPage, ...] = (
         layout="platform",
         source="南方网",
         blocks=(
-            ("para", "根据《区块链信息服务管理规定》，在我省境内从事区块链信息服务的主体，应当自提供服务之日起十个工作日"
-                     "内履行备案手续。现将有关事项提示如下。"),
+            ("para", "根据《区块链信息服务管理规定》，在我省境内从事区块链信息服务的主体，"
+                     "应当自提供服务之日起十个工作日内履行备案手续。现将有关事项提示如下。"),
             ("heading", "一、备案范围"),
-            ("para", "通过互联网站、应用程序等形式向社会公众提供基于区块链技术或者系统的信息服务的主体和节点，以及为区块链"
-                     "信息服务主体提供技术支持的机构或者组织，均应按规定履行备案手续。"),
+            ("para", "通过互联网站、应用程序等形式向社会公众提供基于区块链技术或者系统的信息服务的主体和节点，"
+                     "以及为区块链信息服务主体提供技术支持的机构或者组织，均应按规定履行备案手续。"),
             ("heading", "二、办理方式"),
-            ("para", "备案主体通过区块链信息服务备案管理系统在线填报，并对所填报信息的真实性负责。备案信息发生变更的，应当"
-                     "在变更之日起五个工作日内办理变更手续。"),
+            ("para", "备案主体通过区块链信息服务备案管理系统在线填报，并对所填报信息的真实性负责。备案信息发生变更的，"
+                     "应当在变更之日起五个工作日内办理变更手续。"),
             ("heading", "三、咨询联系"),
             ("para", "备案过程中如有疑问，可与省委网信办网络管理处联系，联系人：陈喆。"),
         ),
@@ -109,11 +109,12 @@ LEGACY_PAGES: tuple[LegacyPage, ...] = (
         blocks=(
             ("para", "《区块链信息服务管理规定》自2019年2月15日起施行。《规定》对区块链信息服务提供者的安全管理责任、"
                      "备案管理、监督检查和法律责任等作出明确规定。"),
-            ("para", "省委网信办有关处室负责人黄䶮介绍，《规定》施行前，我省已通过座谈、培训等方式指导区块链信息服务主体"
-                     "了解备案要求，一批主体已完成备案信息填报。"),
-            ("para", "下一步，省委网信办将会同有关部门加强对区块链信息服务的监督检查，督促区块链信息服务提供者落实安全管理"
-                     "责任，防范化解区块链信息服务安全风险。"),
-            ("para", "区块链信息服务使用者可以通过服务提供者公布的投诉举报渠道反映问题，也可以向网信部门举报违法违规行为。"),
+            ("para", "省委网信办有关处室负责人黄䶮介绍，《规定》施行前，"
+                     "我省已通过座谈、培训等方式指导区块链信息服务主体了解备案要求，一批主体已完成备案信息填报。"),
+            ("para", "下一步，省委网信办将会同有关部门加强对区块链信息服务的监督检查，"
+                     "督促区块链信息服务提供者落实安全管理责任，防范化解区块链信息服务安全风险。"),
+            ("para", "区块链信息服务使用者可以通过服务提供者公布的投诉举报渠道反映问题，"
+                     "也可以向网信部门举报违法违规行为。"),
         ),
         encoding="gb18030",
         charset_header=None,

@@ -9,8 +9,8 @@ else.  A file listed in the mirror's ``_headers.json`` (written by the build: th
 Paths are decoded and checked segment by segment and then resolved: nothing outside the root is ever served
 (nor the manifests, nor ``_headers.json``, nor the state-2 overlay directory as such).
 
-The resource has a **state** (1: the site as built; 2: its second state, :mod:`gdcac_crawler.mirror.states`)
-and an optional **fault plan** (:mod:`gdcac_crawler.mirror.faults`), both switchable while it runs.  Control
+The resource has a **state** (1: the site as built; 2: its second state, :mod:`gdcac_mirror.states`)
+and an optional **fault plan** (:mod:`gdcac_mirror.faults`), both switchable while it runs.  Control
 endpoints (never counted, never faulted, not part of the site):
 
 - ``GET /__mirror__/stats``: ``{"requests": n, "by_path": {path: n}}``, plus ``"faults": {fault: n}`` once a
@@ -38,24 +38,32 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from twisted.web import resource, server
+from twisted.web import http, resource, server
 
-from gdcac_crawler.mirror import faults
-from gdcac_crawler.mirror.build import HEADERS_NAME, MANIFEST_NAME, http_date
-from gdcac_crawler.mirror.content import BEIJING, FIXED_LAST_MODIFIED
-from gdcac_crawler.mirror.responses import (
-    BAD_REQUEST_HTML, CONTENT_TYPES, DEFAULT_CONTENT_TYPE, HTML_UTF8, NOT_FOUND_HTML, Response, json_response,
-    not_found, send,
+from gdcac_mirror import faults
+from gdcac_mirror.build import HEADERS_NAME, MANIFEST_NAME, http_date
+from gdcac_mirror.content import BEIJING, FIXED_LAST_MODIFIED
+from gdcac_mirror.reactor import installed_reactor
+from gdcac_mirror.responses import (
+    BAD_REQUEST_HTML,
+    CONTENT_TYPES,
+    DEFAULT_CONTENT_TYPE,
+    HTML_UTF8,
+    NOT_FOUND_HTML,
+    Response,
+    json_response,
+    not_found,
+    send,
 )
-from gdcac_crawler.mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
+from gdcac_mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
 
 CONTROL_PREFIX = "/__mirror__/"
 HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME})
 """Top-level names of a built mirror that are not part of the site."""
 _PUBDATE_RE = re.compile(rb'<meta name="PubDate" content="(\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?)"')
 
-__all__ = ["MirrorResource", "QuietSite", "serve", "BadPath", "Entry", "CONTENT_TYPES", "CONTROL_PREFIX",
-           "NOT_FOUND_HTML", "BAD_REQUEST_HTML", "load_file_headers"]
+__all__ = ["BAD_REQUEST_HTML", "CONTENT_TYPES", "CONTROL_PREFIX", "NOT_FOUND_HTML", "BadPath", "Entry",
+           "MirrorResource", "QuietSite", "load_file_headers", "serve"]
 
 
 class BadPath(ValueError):
@@ -183,7 +191,7 @@ class MirrorResource(resource.Resource):
             return cached, None
         data = path.read_bytes()
         suffix = path.suffix.lower()
-        entry = Entry(path=path, etag='"%s"' % hashlib.sha256(data).hexdigest(),
+        entry = Entry(path=path, etag=f'"{hashlib.sha256(data).hexdigest()}"',
                       last_modified=last_modified_of(data, suffix),
                       content_type=CONTENT_TYPES.get(suffix, DEFAULT_CONTENT_TYPE), size=len(data), stamp=stamp)
         self._cache[path] = entry
@@ -233,7 +241,7 @@ class MirrorResource(resource.Resource):
             return Response(304, headers=headers)
         return Response(200, target.read_bytes() if data is None else data, content_type, headers)
 
-    def render(self, request: server.Request) -> int:  # noqa: D102 (one handler for every method)
+    def render(self, request: server.Request) -> int:
         path_key = (request.path or b"/").decode("utf-8", "replace")
         if path_key.startswith(CONTROL_PREFIX):
             return send(request, self._control(request, path_key[len(CONTROL_PREFIX):]))
@@ -315,7 +323,7 @@ class QuietSite(server.Site):
 
     noisy = False
 
-    def log(self, request: server.Request) -> None:  # noqa: D102
+    def log(self, request: http.Request) -> None:
         pass
 
 
@@ -323,12 +331,11 @@ def serve(root: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 0, 
           fault_plan: faults.FaultPlan | None = None) -> None:
     """Serve ``root`` on ``host:port`` (0: a free port) in ``state`` with ``fault_plan``, print
     ``serving http://HOST:PORT/`` and run until SIGTERM or SIGINT."""
-    from twisted.internet import reactor  # imported here: importing this module installs no reactor
-
+    reactor = installed_reactor()  # only now: importing this module installs no reactor
     site = QuietSite(MirrorResource(root, state=state, fault_plan=fault_plan))
-    listening = reactor.listenTCP(port, site, interface=host)  # type: ignore[attr-defined]
+    listening = reactor.listenTCP(port, site, interface=host)
     actual = listening.getHost().port
     shown = f"[{host}]" if ":" in host else host
     sys.stdout.write(f"serving http://{shown}:{actual}/\n")
     sys.stdout.flush()
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()

@@ -34,8 +34,9 @@ from urllib.parse import parse_qs
 
 from twisted.web import server
 
-from gdcac_crawler.mirror.content import BASE_URL
-from gdcac_crawler.mirror.responses import HTML_UTF8, Response, not_found, send
+from gdcac_mirror.content import BASE_URL
+from gdcac_mirror.reactor import installed_reactor
+from gdcac_mirror.responses import HTML_UTF8, Response, not_found, send
 
 CANONICAL = BASE_URL
 KINDS = ("root", "section", "listing", "article", "file", "robots", "other")
@@ -260,7 +261,7 @@ class FaultContext:
 def _error_page(status: int, reason: str, text: str) -> bytes:
     return (f'<!DOCTYPE html>\n<html><head><meta charset="UTF-8"><title>{status} {reason}</title></head>'
             f"<body><center><h1>{status} {reason}</h1></center><hr><center>{text}</center></body></html>\n"
-            ).encode("utf-8")
+            ).encode()
 
 
 def _http_error(ctx: FaultContext, status: int, reason: str, text: str, retry_after: int | None) -> int:
@@ -298,11 +299,9 @@ def http_429(ctx: FaultContext) -> int:
 def slow(ctx: FaultContext) -> int:
     """The normal answer, sent after ``delay`` seconds (default 10) by ``reactor.callLater``; dropped if the
     client goes away first."""
-    from twisted.internet import reactor
-
     response = ctx.normal()
     delay = ctx.rule.delay if ctx.rule.delay is not None else DEFAULT_DELAY
-    call = reactor.callLater(delay, send, ctx.request, response)  # type: ignore[attr-defined]
+    call = installed_reactor().callLater(delay, send, ctx.request, response)
 
     def gone(_: object) -> None:
         if call.active():
@@ -382,7 +381,7 @@ def _client_ip(request: server.Request) -> str:
 
 def waf_block_200(ctx: FaultContext) -> int:
     """A Knownsec 创宇盾 block page with status **200** (not an article: must never be archived as one)."""
-    event = "%032x" % ctx.decision.rng().getrandbits(128)
+    event = f"{ctx.decision.rng().getrandbits(128):032x}"
     body = WAF_BLOCK_HTML.format(ip=_client_ip(ctx.request), time=FIXED_EVENT_TIME, event=event).encode("utf-8")
     return send(ctx.request, Response(200, body, HTML_UTF8, {"Cache-Control": "no-cache"}))
 
@@ -537,9 +536,9 @@ class _GeneratedHTML:
 
     def __init__(self, size: int) -> None:
         head = ('<!DOCTYPE html>\n<html>\n<head>\n<meta charset="UTF-8">\n<title>广东省互联网信息办公室 - 政策解读'
-                '</title>\n</head>\n<body>\n<div id="content1" class="article-content">\n').encode("utf-8")
+                '</title>\n</head>\n<body>\n<div id="content1" class="article-content">\n').encode()
         self.tail = b"</div>\n</body>\n</html>\n"
-        unit = "<p>这是一个超大页面的填充段落，用于检验爬虫对超大响应的处理。</p>\n".encode("utf-8")
+        unit = "<p>这是一个超大页面的填充段落，用于检验爬虫对超大响应的处理。</p>\n".encode()
         self.fill_unit = unit * max(1, _CHUNK // len(unit))
         self.head = head
         self.size = size
@@ -637,5 +636,5 @@ def inject(decision: Decision, request: server.Request, normal: Callable[[], Res
     return FAULTS[decision.rule.fault](FaultContext(request, decision, normal))
 
 
-__all__ = ["FAULTS", "KINDS", "FaultConfigError", "FaultContext", "FaultPlan", "FaultRule", "Decision", "draw",
+__all__ = ["FAULTS", "KINDS", "Decision", "FaultConfigError", "FaultContext", "FaultPlan", "FaultRule", "draw",
            "inject", "page_kind"]

@@ -1,11 +1,11 @@
 """The mirror's HTML: every page template of the site, modelled on Guangdong's shared site platform.
 
-Pure functions from :mod:`gdcac_crawler.mirror.content` objects to ``str``.  Links are mostly absolute to the
+Pure functions from :mod:`gdcac_mirror.content` objects to ``str``.  Links are mostly absolute to the
 canonical host (``https://www.gdcac.gov.cn/...``, as the platform writes them) and about one in four
 root-relative; which one is decided by a checksum of the page and the target, so it is the same on every
 build.  Text is HTML-escaped with ``&``, ``<`` and ``>`` only, so that the seed's characters stay as they are.
 Every page is UTF-8 with ``<meta charset="UTF-8">`` except the legacy-encoded articles
-(:mod:`gdcac_crawler.mirror.legacy`), whose charset tag (or its absence) and bytes :func:`article_bytes` makes.
+(:mod:`gdcac_mirror.legacy`), whose charset tag (or its absence) and bytes :func:`article_bytes` makes.
 """
 
 from __future__ import annotations
@@ -14,9 +14,22 @@ import html
 import zlib
 from collections.abc import Iterable, Sequence
 
-from gdcac_crawler.mirror.content import (
-    BASE_URL, HEADER_LINES, ICP_NUMBER, SECTION_CODE, SECTION_NAME, SITE_DOMAIN, SITE_ID_CODE, SITE_NAME,
-    Article, Attachment, Block, Column, ColumnSpec, ListingEntry, entity_quotes,
+from gdcac_mirror.content import (
+    BASE_URL,
+    HEADER_LINES,
+    ICP_NUMBER,
+    SECTION_CODE,
+    SECTION_NAME,
+    SITE_DOMAIN,
+    SITE_ID_CODE,
+    SITE_NAME,
+    Article,
+    Attachment,
+    Block,
+    Column,
+    ColumnSpec,
+    ListingEntry,
+    entity_quotes,
 )
 
 OTHER_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -39,7 +52,7 @@ def attr(value: str) -> str:
 def href(path: str, context: str) -> str:
     """The link to root-relative ``path`` as written on page ``context``: absolute to the canonical host,
     except about one link in four, which stays root-relative."""
-    if zlib.crc32(f"{context}|{path}".encode("utf-8")) % 4 == 0:
+    if zlib.crc32(f"{context}|{path}".encode()) % 4 == 0:
         return path
     return BASE_URL + path
 
@@ -240,9 +253,9 @@ def attachments_block(attachments: Sequence[Attachment], ctx: str) -> str:
 
 
 def _article_metas(art: Article) -> list[tuple[str, str]]:
-    return site_metas(art.column) + [
-        ("ArticleTitle", art.title), ("keywords", art.column.name),
-        ("PubDate", art.published.strftime("%Y-%m-%d %H:%M:%S")), ("ContentSource", art.meta_source)]
+    return [*site_metas(art.column),
+            ("ArticleTitle", art.title), ("keywords", art.column.name),
+            ("PubDate", art.published.strftime("%Y-%m-%d %H:%M:%S")), ("ContentSource", art.meta_source)]
 
 
 def _source_html(art: Article) -> str:
@@ -263,6 +276,18 @@ _DECODE_SCRIPT = """<script>
                         }
                     });
                     </script>"""
+_FONT_SIZES = ('<div class="zt f-r">字体：<a href="javascript:fontZoom(22)">[大]</a>'
+               '<a href="javascript:fontZoom(16)">[中]</a><a href="javascript:fontZoom(14)">[小]</a></div>')
+"""The platform layout's font-size links."""
+_RELATED_READING_OPEN = ('<div style="margin-left: 10px;margin-top: 20px;" id="xxddk" class="f-j xgdd">'
+                         '<a href="javascript:void(0);" class="cur">相关导读:</a>')
+"""The opening of the platform layout's (empty) related-reading box."""
+
+
+def _zoom_info(art: Article) -> str:
+    """The zoom layout's line of publish time and source."""
+    return (f'<div class="info"><span>发布时间：{art.published_text}</span>&nbsp;&nbsp;'
+            f"<span>来源：{_source_html(art)}</span></div>")
 
 
 def article_page(art: Article) -> str:
@@ -309,12 +334,12 @@ def article_page(art: Article) -> str:
                 <span>信息来源：{_source_html(art)}</span>
                 {_DECODE_SCRIPT}
                 <span>时间：{art.published_text}</span>
-                <div class="zt f-r">字体：<a href="javascript:fontZoom(22)">[大]</a><a href="javascript:fontZoom(16)">[中]</a><a href="javascript:fontZoom(14)">[小]</a></div>
+                {_FONT_SIZES}
             </div>
             <div class="" id="content1">
 {body_platform(art, ctx)}
 {attachments_block(art.attachments, ctx)}
-                <div style="margin-left: 10px;margin-top: 20px;" id="xxddk" class="f-j xgdd"><a href="javascript:void(0);" class="cur">相关导读:</a>
+                {_RELATED_READING_OPEN}
                     <p></p>
                 </div>
             </div>
@@ -332,7 +357,7 @@ def article_page(art: Article) -> str:
     <div class="article">
         {breadcrumb("position", "当前位置：", " &gt; ", col, ctx)}
         <h1>{esc(art.title)}</h1>
-        <div class="info"><span>发布时间：{art.published_text}</span>&nbsp;&nbsp;<span>来源：{_source_html(art)}</span></div>
+        {_zoom_info(art)}
         <div id="zoom" class="article-content">
 {body_zoom(art, ctx)}
         </div>
@@ -448,12 +473,17 @@ def listing_page(column: Column, page: int, columns: Sequence[ColumnSpec]) -> st
 """ + footer(ctx))
 
 
+def _block_title(css_class: str, name_html: str, more_href: str) -> str:
+    """A block's title bar: its name and a 更多 (more) link."""
+    return f'<div class="{css_class}"><span>{name_html}</span><a class="more" href="{more_href}">更多&gt;&gt;</a></div>'
+
+
 def section_page(columns: Sequence[Column], latest: int = 5) -> str:
     """``/zcfg/index.html``: the left nav of columns and the latest few entries of each column."""
     ctx = f"/{SECTION_CODE}/index.html"
     specs = [c.spec for c in columns]
     blocks = "\n".join(f"""            <div class="sec-block">
-                <div class="sec-tit"><span>{esc(c.spec.name)}</span><a class="more" href="{href(c.spec.path, ctx)}">更多&gt;&gt;</a></div>
+                {_block_title("sec-tit", esc(c.spec.name), href(c.spec.path, ctx))}
 {listing_items(c.entries[:latest], ctx, "sec-list")}
             </div>""" for c in columns)
     return (head(f"{SITE_NAME} - {SECTION_NAME}", site_metas(None), f"/{SECTION_CODE}/mindex.html")
@@ -490,7 +520,7 @@ def root_page(columns: Sequence[Column], latest: int = 6) -> str:
         </ul>
     </div>
     <div class="index-block">
-        <div class="index-tit"><span>{SECTION_NAME}</span><a class="more" href="{href(f"/{SECTION_CODE}/", ctx)}">更多&gt;&gt;</a></div>
+        {_block_title("index-tit", SECTION_NAME, href(f"/{SECTION_CODE}/", ctx))}
 {listing_items(newest, ctx, "index-list")}
     </div>
 </div>

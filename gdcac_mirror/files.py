@@ -13,7 +13,7 @@ import zipfile
 import zlib
 from xml.sax.saxutils import escape as xml_escape
 
-__all__ = ["png", "pdf", "docx", "xls", "attachment_bytes"]
+__all__ = ["attachment_bytes", "docx", "pdf", "png", "xls"]
 
 
 def _stored_zlib(data: bytes) -> bytes:
@@ -147,7 +147,7 @@ def xls(value: float) -> bytes:
 
     fat = [fat_sect, end] + [2 + i + 1 for i in range(n_stream - 1)] + [end]
     fat += [free] * (sector // 4 - len(fat))
-    fat_bytes = struct.pack("<%dI" % len(fat), *fat)
+    fat_bytes = struct.pack(f"<{len(fat)}I", *fat)
 
     def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
         raw = name.encode("utf-16-le") + b"\0\0" if name else b""

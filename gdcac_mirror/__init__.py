@@ -1,14 +1,14 @@
 """The offline mirror of www.gdcac.gov.cn's 政策法规 section, and a way to run it for tests and benchmarks.
 
-- :data:`SITE_DIR`: the committed standard mirror (built by ``python -m gdcac_crawler.mirror build``);
+- :data:`SITE_DIR`: the committed standard mirror (built by ``python -m gdcac_mirror build``);
 - :func:`load_manifest`: a built mirror's ``manifest.json`` (or, ``state=2``, ``manifest_state2.json``), the
   truth to compare a crawl against;
 - :class:`MirrorProcess`: the mirror served over HTTP on loopback by a subprocess
-  (``python -m gdcac_crawler.mirror serve``), as a context manager, with run-time switches for the mirror's
+  (``python -m gdcac_mirror serve``), as a context manager, with run-time switches for the mirror's
   state (:meth:`MirrorProcess.set_state`) and for fault injection (:meth:`MirrorProcess.set_faults`).
 
-Building lives in :mod:`gdcac_crawler.mirror.build` (the second state in :mod:`gdcac_crawler.mirror.states`),
-serving in :mod:`gdcac_crawler.mirror.server` (faults in :mod:`gdcac_crawler.mirror.faults`); this module
+Building lives in :mod:`gdcac_mirror.build` (the second state in :mod:`gdcac_mirror.states`),
+serving in :mod:`gdcac_mirror.server` (faults in :mod:`gdcac_mirror.faults`); this module
 imports none of them, so importing it stays cheap and installs no Twisted reactor.
 """
 
@@ -27,11 +27,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["SITE_DIR", "load_manifest", "MirrorProcess", "MirrorError"]
+__all__ = ["SITE_DIR", "MirrorError", "MirrorProcess", "load_manifest"]
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 """The committed standard mirror."""
-_PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
 def load_manifest(root: str | os.PathLike[str] = SITE_DIR, state: int = 1) -> dict[str, Any]:
@@ -81,8 +81,8 @@ class MirrorProcess:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
-        self._stderr = tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "gdcac_crawler.mirror", "serve", "--root", str(self.root),
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (it lives until stop() closes it)
+        cmd = [sys.executable, "-m", "gdcac_mirror", "serve", "--root", str(self.root),
                "--host", self.host, "--port", str(self.port), "--state", str(self.initial_state)]
         if self.faults_file is not None:
             cmd += ["--faults", str(self.faults_file)]
@@ -192,7 +192,7 @@ class MirrorProcess:
     # -- faults -------------------------------------------------------------------------------------
 
     def set_faults(self, rules: list[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
-        """Replace the server's fault plan (see :mod:`gdcac_crawler.mirror.faults`) and restart its per-path
+        """Replace the server's fault plan (see :mod:`gdcac_mirror.faults`) and restart its per-path
         request counts; returns the plan as the server holds it."""
         body = json.dumps({"seed": seed, "rules": rules}, ensure_ascii=False).encode("utf-8")
         return dict(self.control("POST", "faults", body))

@@ -1,13 +1,13 @@
 """What the mirror holds: the site's columns, articles and off-site listing items, generated deterministically.
 
 This module decides *content* (titles, dates, sources, bodies, images, attachments, which page template each
-article uses); :mod:`gdcac_crawler.mirror.templates` decides *markup*; :mod:`gdcac_crawler.mirror.build` writes
+article uses); :mod:`gdcac_mirror.templates` decides *markup*; :mod:`gdcac_mirror.build` writes
 both to disk with the manifest.  Everything is drawn from one ``random.Random(seed)`` in a fixed order, so a
 build is the same bytes every time.
 
 The standard mirror (``scale=None``) holds the seed article (a real article, reproduced exactly), 62 more
 generated articles in three columns, and the three oldest articles of 法律法规 (``flfg``) written by hand in
-legacy Chinese encodings (:mod:`gdcac_crawler.mirror.legacy`); a benchmark mirror (``scale=N``) holds about N
+legacy Chinese encodings (:mod:`gdcac_mirror.legacy`); a benchmark mirror (``scale=N``) holds about N
 articles in six columns, all UTF-8.
 Site identifiers that the real site's pages would carry (ICP number, site ID code) are placeholders.
 """
@@ -241,7 +241,7 @@ class Article:
     """How many articles of the same variant came before this one (in generation order)."""
     encoding: str = "utf-8"
     """The codec of the page's bytes (``utf-8``; ``gbk`` or ``gb18030`` for the legacy pages, see
-    :mod:`gdcac_crawler.mirror.legacy`)."""
+    :mod:`gdcac_mirror.legacy`)."""
     charset_header: str | None = "utf-8"
     """The charset the HTTP ``Content-Type`` header declares (``None``: plain ``text/html``)."""
     charset_meta: str | None = "UTF-8"
@@ -666,7 +666,7 @@ def generate_site(scale: int | None = None, seed: int = 0) -> Site:
     ``seed``."""
     site = Generator(scale, seed).site()
     if scale is None:
-        from gdcac_crawler.mirror.legacy import add_legacy_articles  # it imports this module
+        from gdcac_mirror.legacy import add_legacy_articles  # it imports this module
 
         add_legacy_articles(site)
     return site

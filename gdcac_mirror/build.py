@@ -1,13 +1,13 @@
 """Build the mirror: write every page and file of a generated site into a directory, with its manifest.
 
-``build_site(out_dir)`` writes the standard mirror (the one committed under ``gdcac_crawler/mirror/site/``);
+``build_site(out_dir)`` writes the standard mirror (the one committed under ``gdcac_mirror/site/``);
 ``build_site(out_dir, scale=N)`` a benchmark mirror of about N articles.  The manifest (``manifest.json``)
 is the truth that tests compare the crawler against: every column, listing page, article (with the exact
 body paragraphs a correct extractor must produce) and off-site listing item.  Every build also writes the
 site's second state as an overlay (``_state2/`` and ``manifest_state2.json``, see
-:mod:`gdcac_crawler.mirror.states`); the state-1 files do not depend on it.  ``_headers.json`` holds the
+:mod:`gdcac_mirror.states`); the state-1 files do not depend on it.  ``_headers.json`` holds the
 response headers of the files not served with their extension's default (the legacy-encoded pages of
-:mod:`gdcac_crawler.mirror.legacy`); the server reads it.
+:mod:`gdcac_mirror.legacy`); the server reads it.
 """
 
 from __future__ import annotations
@@ -20,10 +20,21 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-from gdcac_crawler.mirror import files, templates
-from gdcac_crawler.mirror.content import (
-    BASE_URL, FIXED_LAST_MODIFIED, HEADER_LINES, SECTION_CODE, SECTION_NAME, SITE_DOMAIN, SITE_NAME, VARIANTS,
-    Article, Column, Site, entity_quotes, generate_site,
+from gdcac_mirror import files, templates
+from gdcac_mirror.content import (
+    BASE_URL,
+    FIXED_LAST_MODIFIED,
+    HEADER_LINES,
+    SECTION_CODE,
+    SECTION_NAME,
+    SITE_DOMAIN,
+    SITE_NAME,
+    VARIANTS,
+    Article,
+    Column,
+    Site,
+    entity_quotes,
+    generate_site,
 )
 
 MANIFEST_NAME = "manifest.json"
@@ -156,7 +167,7 @@ def manifest_of(site: Site) -> dict[str, Any]:
     n_images = sum(len(a.images) for a in articles)
     n_attachments = sum(1 for a in articles for x in a.attachments if x.path)
     return {
-        "generator": {"module": "gdcac_crawler.mirror", "manifest_version": MANIFEST_VERSION,
+        "generator": {"module": "gdcac_mirror", "manifest_version": MANIFEST_VERSION,
                       "scale": site.scale, "seed": site.seed},
         "site": {
             "base_url": BASE_URL, "host": SITE_DOMAIN, "site_name": SITE_NAME, "header_lines": list(HEADER_LINES),
@@ -203,7 +214,7 @@ def file_headers(site: Site) -> dict[str, dict[str, str]]:
 
 def write_site(site: Site, out_dir: str | Path, *, states: bool = True) -> dict[str, Any]:
     """Write ``site`` into ``out_dir`` (emptied first) and return its manifest; with ``states`` (the default)
-    also the overlay of its second state (:mod:`gdcac_crawler.mirror.states`)."""
+    also the overlay of its second state (:mod:`gdcac_mirror.states`)."""
     out = Path(out_dir)
     _prepare(out)
     w = _Writer(out)
@@ -227,7 +238,7 @@ def write_site(site: Site, out_dir: str | Path, *, states: bool = True) -> dict[
     text = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
     (out / MANIFEST_NAME).write_text(text, encoding="utf-8")
     if states:
-        from gdcac_crawler.mirror.states import write_state2
+        from gdcac_mirror.states import write_state2
 
         write_state2(site, out)
     return manifest
@@ -244,4 +255,4 @@ def build_site(out_dir: str | Path, *, scale: int | None = None, seed: int = 0) 
     return write_site(generate_site(scale, seed), out_dir)
 
 
-__all__ = ["build_site", "write_site", "manifest_of", "file_headers", "http_date", "MANIFEST_NAME", "HEADERS_NAME"]
+__all__ = ["HEADERS_NAME", "MANIFEST_NAME", "build_site", "file_headers", "http_date", "manifest_of", "write_site"]

@@ -1,9 +1,9 @@
 """Command line of the mirror.
 
-``python -m gdcac_crawler.mirror build [--out DIR] [--scale N] [--seed N]``
-    Build a mirror (default: the standard mirror into the committed ``gdcac_crawler/mirror/site/``; a
+``python -m gdcac_mirror build [--out DIR] [--scale N] [--seed N]``
+    Build a mirror (default: the standard mirror into the committed ``gdcac_mirror/site/``; a
     benchmark mirror, ``--scale N``, needs ``--out``).  Prints a one-line summary.
-``python -m gdcac_crawler.mirror serve [--root DIR] [--host 127.0.0.1] [--port 0] [--state 1|2] [--faults FILE]``
+``python -m gdcac_mirror serve [--root DIR] [--host 127.0.0.1] [--port 0] [--state 1|2] [--faults FILE]``
     Serve a built mirror; prints exactly ``serving http://HOST:PORT/`` and runs until SIGTERM or SIGINT.
     ``--state 2`` starts in the mirror's second state; ``--faults FILE`` starts with the fault plan in FILE
     (JSON, as ``POST /__mirror__/faults`` takes it).  Both can be switched at run time (see ``server``).
@@ -17,11 +17,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from gdcac_crawler.mirror import SITE_DIR
+from gdcac_mirror import SITE_DIR
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gdcac_crawler.mirror",
+    parser = argparse.ArgumentParser(prog="python -m gdcac_mirror",
                                      description="The offline mirror of www.gdcac.gov.cn's 政策法规 section.")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="build a mirror into a directory")
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "build":
-        from gdcac_crawler.mirror.build import build_site
+        from gdcac_mirror.build import build_site
 
         if args.scale is not None and args.out is None:
             print("--scale needs --out (the committed mirror is the standard one)", file=sys.stderr)
@@ -56,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"built {counts['articles']} articles, {counts['offsite']} off-site items, "
               f"{counts['listing_pages']} listing pages in {out} ({time.monotonic() - started:.1f} s)")
         return 0
-    from gdcac_crawler.mirror.faults import FaultPlan
-    from gdcac_crawler.mirror.server import serve
+    from gdcac_mirror.faults import FaultPlan
+    from gdcac_mirror.server import serve
 
     plan = None
     if args.faults is not None:

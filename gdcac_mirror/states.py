@@ -41,10 +41,18 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
-from gdcac_crawler.mirror import templates
-from gdcac_crawler.mirror.build import http_date, manifest_of
-from gdcac_crawler.mirror.content import (
-    BEIJING, LAYOUT_TRAPS, SECTION_CODE, Article, Block, Column, OffsiteItem, Site, load_sentences,
+from gdcac_mirror import templates
+from gdcac_mirror.build import http_date, manifest_of
+from gdcac_mirror.content import (
+    BEIJING,
+    LAYOUT_TRAPS,
+    SECTION_CODE,
+    Article,
+    Block,
+    Column,
+    OffsiteItem,
+    Site,
+    load_sentences,
 )
 
 STATE2_DIR = "_state2"
