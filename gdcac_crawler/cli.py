@@ -110,6 +110,7 @@ def demo(db: str) -> None:
     Starts the mirror on a free loopback port, runs `scrapy crawl gdcac` against it, stops the mirror and
     prints what the archive holds.  Example: gdcac demo --db archive/demo.sqlite
     """
+    from gdcac_crawler.extensions.health import ExitStatus
     from gdcac_crawler.mirror import MirrorProcess
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
@@ -118,7 +119,7 @@ def demo(db: str) -> None:
         click.echo("$ scrapy crawl gdcac -a base_url=%s -s GDCAC_ARCHIVE_PATH=%s ..." % (mirror.base_url, db))
         result = run_crawl(mirror.base_url, db, capture=False, settings={"LOG_LEVEL": "WARNING"})
     click.echo("mirror stopped")
-    if result.returncode != 0:
+    if result.returncode != ExitStatus.OK:
         raise click.ClickException(f"scrapy crawl exited with status {result.returncode}")
     print_summary(db)
 

@@ -11,9 +11,9 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.archive import Archive
-from gdcac_crawler.attachments import AttachmentsPipeline, UnsafePath, safe_file_name, sniff_type, store_path
 from gdcac_crawler.items import ArticleItem, Fetch
 from gdcac_crawler.mirror import SITE_DIR, files
+from gdcac_crawler.pipelines.attachments import AttachmentsPipeline, UnsafePath, safe_file_name, sniff_type, store_path
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 
 PDF = "https://www.gdcac.gov.cn/attachment/0/210/210347/3100036.pdf"

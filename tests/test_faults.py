@@ -16,9 +16,11 @@ from collections.abc import Iterator
 import pytest
 
 from gdcac_crawler.cli import run_crawl
-from gdcac_crawler.guard import retry_after_seconds
-from gdcac_crawler.health import EXIT_UNHEALTHY
+from gdcac_crawler.downloadermiddlewares.retry import retry_after_seconds
+from gdcac_crawler.extensions.health import ExitStatus
 from gdcac_crawler.mirror import SITE_DIR, MirrorProcess, load_manifest
+
+EXIT_UNHEALTHY = ExitStatus.UNHEALTHY
 
 MANIFEST = load_manifest()
 #: Articles that are not the seed, in a fixed order: each fault gets its own.

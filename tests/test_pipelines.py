@@ -13,7 +13,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.items import ArticleItem, Fetch, ListingEntry, ListingItem, PageFailure
-from gdcac_crawler.pipelines import ArchivePipeline, CleanPipeline, ValidatePipeline
+from gdcac_crawler.pipelines.archive import ArchivePipeline
+from gdcac_crawler.pipelines.clean import CleanPipeline
+from gdcac_crawler.pipelines.validate import ValidatePipeline
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 
 URL = "https://www.gdcac.gov.cn/zcfg/zcjd/content/post_1000001.html"
