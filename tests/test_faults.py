@@ -158,9 +158,9 @@ def test_every_article_without_a_fault_is_archived(crawl) -> None:
 
 
 def test_retry_after_is_read_as_seconds_or_a_date() -> None:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds(b"5") == 5.0
     assert retry_after_seconds("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30.0
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None

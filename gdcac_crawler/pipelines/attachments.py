@@ -69,7 +69,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", "rtf"),
 )
 _HTML_RE = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|script|style|div|p|center|h1)\b", re.I | re.S)
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|script|style|div|p|center|h1)\b",
+    re.I | re.S)
 
 
 def sniff_type(body: bytes) -> str | None:
