@@ -88,13 +88,15 @@ def demo(db: str) -> None:
     from gdcac_mirror import MirrorProcess
     from gdcac_mirror.crawl import run_crawl
 
+    from gdcac_crawler.extensions.health import ExitStatus
+
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     with MirrorProcess() as mirror:
         click.echo(f"mirror serving at {mirror.base_url}")
         click.echo("$ scrapy crawl gdcac -a base_url=%s -s GDCAC_ARCHIVE_PATH=%s ..." % (mirror.base_url, db))
         result = run_crawl(mirror.base_url, db, capture=False, settings={"LOG_LEVEL": "WARNING"})
     click.echo("mirror stopped")
-    if result.returncode != 0:
+    if result.returncode != ExitStatus.OK:
         raise click.ClickException(f"scrapy crawl exited with status {result.returncode}")
     print_summary(db)
 

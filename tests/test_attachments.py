@@ -11,8 +11,8 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.archive import Archive
-from gdcac_crawler.attachments import AttachmentsPipeline, UnsafePath, safe_file_name, sniff_type, store_path
 from gdcac_crawler.items import ArticleItem, Fetch
+from gdcac_crawler.pipelines.attachments import AttachmentsPipeline, UnsafePath, safe_file_name, sniff_type, store_path
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_mirror import SITE_DIR, files
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gdcac_crawler.blocks import detect_block, detect_junk
+from gdcac_crawler.blockpages import detect_block, detect_junk
 from gdcac_mirror import SITE_DIR
 from gdcac_mirror.faults import MAINTENANCE_HTML, WAF_BLOCK_HTML
 

@@ -11,6 +11,7 @@ from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
+from gdcac_crawler.downloadermiddlewares.encoding import EncodingMiddleware
 from gdcac_crawler.extract.encoding import (
     choose_encoding,
     declared_encoding,
@@ -19,10 +20,9 @@ from gdcac_crawler.extract.encoding import (
     response_from_bytes,
 )
 from gdcac_crawler.extract.view import page_view
-from gdcac_crawler.middlewares import EncodingMiddleware
 from gdcac_crawler.profiles import get_profile
+from gdcac_crawler.provenance import fetch_record
 from gdcac_crawler.spiders.gdcac import GdcacSpider
-from gdcac_crawler.spiders.portal import fetch_record
 
 GDCAC = Path(__file__).resolve().parent / "fixtures" / "gdcac"
 #: case → (header charset, meta charset) as saved

@@ -15,9 +15,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from gdcac_crawler.guard import retry_after_seconds
-from gdcac_crawler.health import EXIT_UNHEALTHY
+from gdcac_crawler.downloadermiddlewares.retry import retry_after_seconds
+from gdcac_crawler.extensions.health import ExitStatus
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+
+EXIT_UNHEALTHY = ExitStatus.UNHEALTHY
 
 MANIFEST = load_manifest()
 #: Articles that are not the seed, in a fixed order: each fault gets its own.
@@ -155,9 +157,9 @@ def test_every_article_without_a_fault_is_archived(crawl) -> None:
 
 
 def test_retry_after_is_read_as_seconds_or_a_date() -> None:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
-    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert retry_after_seconds(b"5") == 5.0
     assert retry_after_seconds("Thu, 01 Jan 2026 12:00:30 GMT", now=now) == 30.0
     assert retry_after_seconds(None) is None and retry_after_seconds("soon") is None

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from gdcac_crawler.health import (
-    EXIT_INCOMPLETE, EXIT_OK, EXIT_UNHEALTHY, HealthPolicy, assess, exit_status,
-)
+from gdcac_crawler.extensions.health import ExitStatus, HealthPolicy, assess, exit_status
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+
+EXIT_OK, EXIT_UNHEALTHY, EXIT_INCOMPLETE = ExitStatus.OK, ExitStatus.UNHEALTHY, ExitStatus.INCOMPLETE
 
 #: The stats of a healthy full run of 60 articles.
 HEALTHY = {

@@ -11,7 +11,7 @@ import functools
 import pickle
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +151,7 @@ def test_versions_after_state2(runs, which, run_id) -> None:
     assert rows(db, "SELECT count(*) FROM article_versions")[0][0] == n1 + 1 + 3
     for change in changes["changed"]:
         aid = article_id(change["url"])
-        (version, changed_at, current_hash), = rows(db, "SELECT version, changed_at, content_hash FROM articles "
+        (version, _changed_at, current_hash), = rows(db, "SELECT version, changed_at, content_hash FROM articles "
                                                         "WHERE id = ?", aid)
         versions = rows(db, "SELECT version, content_hash, run_id, title, source, body_text FROM article_versions "
                             "WHERE article_id = ? ORDER BY version", aid)
@@ -308,7 +308,7 @@ def test_recent_articles_are_revisited_with_conditional_requests(spider, monkeyp
         archived(urls[4], first_seen=now, published=None, removed_at=now),  # removed: never revisited
         archived(urls[5], first_seen=now, published=None, last_run_id="run-now"),  # done in this run already
     ])
-    clock = datetime(2026, 11, 29, 12, tzinfo=timezone.utc)
+    clock = datetime(2026, 11, 29, 12, tzinfo=UTC)
     assert [s.is_recent(s.archived[u], clock) for u in urls[:4]] == [True, True, False, False]
     s.revisit_backfilled = True
     assert s.is_recent(s.archived[urls[2]], clock)

@@ -13,7 +13,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.items import ArticleItem, ListingEntry, ListingItem, PageFailure
-from gdcac_crawler.pipelines import ArchivePipeline, CleanPipeline, ValidatePipeline
+from gdcac_crawler.pipelines.archive import ArchivePipeline
+from gdcac_crawler.pipelines.clean import CleanPipeline
+from gdcac_crawler.pipelines.validate import ValidatePipeline
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from tests.factories import make_fetch
 
@@ -28,11 +30,13 @@ fetch = functools.partial(make_fetch, run_id="run-1", at="2026-11-29T08:00:00.00
 
 def raw_article(**overrides) -> ArticleItem:
     fields = dict(
-        url=URL, site="gdcac", fetch=fetch(URL), title="标题&ldquo;一&rdquo;", source_raw="信息来源：&ldquo;网信广东&rdquo;",
+        url=URL, site="gdcac", fetch=fetch(URL), title="标题&ldquo;一&rdquo;",
+        source_raw="信息来源：&ldquo;网信广东&rdquo;",
         published_at="2022-06-22T10:08:00+08:00", published_raw="2022-06-22 10:08",
         column_path=["政策法规", "政策解读"], column="政策解读",
-        body_lines=["中共广东省委网络安全和信息化委员会办公室", "当前位置:首页 > 政策法规 > 政策解读", "【字体：大 中 小】",
-                    "第一段。", "微信图片_1.png", "图注。", "第二段可“打印本页”。", "分享到：", "关闭窗口"],
+        body_lines=["中共广东省委网络安全和信息化委员会办公室", "当前位置:首页 > 政策法规 > 政策解读",
+                    "【字体：大 中 小】", "第一段。", "微信图片_1.png", "图注。", "第二段可“打印本页”。", "分享到：",
+                    "关闭窗口"],
         body_html="<p>【字体：大 中 小】</p><p>第一段。</p><p><img src='x.png' alt='微信图片_1.png'></p>"
                   "<p>图注。</p><p>第二段可“打印本页”。</p><p>分享到：</p><p>关闭窗口</p>",
         images=[{"src": "https://www.gdcac.gov.cn/x.png", "alt": "微信图片_1.png", "caption": "图注。"}],

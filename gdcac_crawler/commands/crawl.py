@@ -3,8 +3,9 @@
 Scrapy's own command exits 1 only when the crawl could not start (``CrawlerProcess.bootstrap_failed``).  This
 one, installed through ``COMMANDS_MODULE = "gdcac_crawler.commands"`` (so ``scrapy crawl``, and scrapyd's
 runner, which calls it, use it), keeps the crawler it created and, once the process has stopped, reads the
-verdict that :class:`gdcac_crawler.health.RunHealth` left in its stats: 3 for an unhealthy run, 4 for a run
-that did not finish, with one line on stderr saying why (:func:`gdcac_crawler.health.exit_status`).
+verdict that :class:`gdcac_crawler.extensions.health.RunHealth` left in its stats: 3 for an unhealthy run, 4 for
+a run that did not finish, with one line on stderr saying why (:func:`gdcac_crawler.extensions.health.exit_status`,
+the statuses of :class:`gdcac_crawler.extensions.health.ExitStatus`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from gdcac_crawler.health import EXIT_BOOTSTRAP_FAILED, exit_status
+from gdcac_crawler.extensions.health import ExitStatus, exit_status
 
 if TYPE_CHECKING:
     import argparse
@@ -25,9 +26,8 @@ class Command(ScrapyCrawlCommand):
     """``scrapy crawl SPIDER``: exit 0 healthy, 1 not started, 2 usage, 3 unhealthy, 4 not finished."""
 
     def long_desc(self) -> str:
-        return ("Run a spider of the current project, by name.  Exit status: 0 the run finished and is healthy, "
-                "1 the crawl could not start, 2 usage error, 3 the run is unhealthy, 4 the run did not finish "
-                "(resume it with the same JOBDIR).")
+        statuses = ", ".join(f"{status.value} {status.meaning}" for status in ExitStatus)
+        return f"Run a spider of the current project, by name.  Exit status: {statuses}."
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) < 1:
@@ -39,7 +39,7 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = EXIT_BOOTSTRAP_FAILED
+            self.exitcode = ExitStatus.BOOTSTRAP_FAILED
             return
         code, line = exit_status(crawler.stats.get_stats())
         if code:

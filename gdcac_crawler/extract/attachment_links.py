@@ -2,7 +2,7 @@
 
 An attachment record is ``{"url", "name", "type"}``: the absolute URL (``None`` when the link's ``href`` is
 empty), the file's name as the page prints it, and its extension.  (Downloading the files is the attachments
-pipeline's work, :mod:`gdcac_crawler.attachments`.)
+pipeline's work, :mod:`gdcac_crawler.pipelines.attachments`.)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ valid UTF-8 or GB18030 is tried after those two: it would decode any bytes "succ
 When nothing decodes cleanly the candidate with the fewest U+FFFD wins, and the choice says so.
 
 :func:`fix_response` applies the choice to a Scrapy response (``response.replace(encoding=...)``); the
-downloader middleware :class:`gdcac_crawler.middlewares.EncodingMiddleware` runs it on every fetched page,
+downloader middleware :class:`gdcac_crawler.downloadermiddlewares.encoding.EncodingMiddleware` runs it on every fetched page,
 and :func:`response_from_bytes` builds a response from saved bytes the same way (fixtures, ``gdcac extract``).
 """
 

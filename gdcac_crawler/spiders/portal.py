@@ -21,13 +21,12 @@ Everything particular to a portal comes from its profile.  Spider arguments (``-
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -37,80 +36,53 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
+from gdcac_crawler.addon import GdcacAddon
 from gdcac_crawler.archive import Archive
+from gdcac_crawler.clock import new_run_id, utc_now
+from gdcac_crawler.exceptions import BlockedResponse, UnwantedResponse
 from gdcac_crawler.extract.article import extract_article
-from gdcac_crawler.extract.encoding import declared_encoding
 from gdcac_crawler.extract.fallback import is_fallback
 from gdcac_crawler.extract.listing import extract_listing, extract_section
-from gdcac_crawler.guard import BlockedResponse, RefusedResponse
-from gdcac_crawler.items import ArticleCheck, ArticleItem, Fetch, ListingItem, PageFailure
+from gdcac_crawler.incremental import (
+    ArchivedRow,
+    ArchiveSnapshot,
+    CrawlMode,
+    EntryAction,
+    IncrementalSettings,
+    decide_listing,
+    due_revisits,
+    is_recent,
+)
+from gdcac_crawler.items import (
+    ArchiveOutcome,
+    ArticleCheck,
+    ArticleItem,
+    Fetch,
+    ListingEntry,
+    ListingItem,
+    PageFailure,
+    PageKind,
+)
 from gdcac_crawler.profiles import Profile, get_profile
+from gdcac_crawler.provenance import conditional_headers, fetch_record
 from gdcac_crawler.resume import RunJob, close_job, open_job
 
 logger = logging.getLogger(__name__)
 
 
-MODES = ("incremental", "full")
+MODES = tuple(CrawlMode)
 """The crawl modes (``-a mode=...``); the first is the default."""
 #: Statuses an article revisit handles itself: not modified, and gone.
 REVISIT_STATUSES = [304, 404, 410]
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time (``Z`` or an offset) as an aware datetime; ``None`` if absent or unreadable."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def utc_now() -> str:
-    """Now, UTC, ISO 8601 with ``Z`` (millisecond precision)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def conditional_headers(validators: dict[str, Any]) -> dict[str, str]:
-    """``If-None-Match`` / ``If-Modified-Since`` from the ``etag`` / ``last_modified`` an earlier answer gave."""
-    headers = {}
-    if validators.get("etag"):
-        headers["If-None-Match"] = validators["etag"]
-    if validators.get("last_modified"):
-        headers["If-Modified-Since"] = validators["last_modified"]
-    return headers
-
-
-def new_run_id() -> str:
-    """A run id that sorts by start time and is unique across machines: ``20261129T084500Z-1a2b3c4d``."""
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
-
-
-def fetch_record(response: Response, run_id: str, kind: str, *, error: str | None = None) -> Fetch:
-    """The provenance of a response: URL, status, headers, the body's sha256, the encoding used."""
-    headers = response.headers
-    content_type = headers.get("Content-Type", b"").decode("latin-1") or None
-    declared = declared_encoding(response)  # the header's charset, else the page's meta tag
-    body = response.body
-    requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url
-    return Fetch(
-        run_id=run_id,
-        url=requested,
-        final_url=response.url,
-        status=response.status,
-        fetched_at=utc_now(),
-        kind=kind,
-        content_type=content_type,
-        declared_encoding=declared,
-        encoding=response.encoding if isinstance(response, TextResponse) else None,
-        etag=(headers.get("ETag") or b"").decode("latin-1") or None,
-        last_modified=(headers.get("Last-Modified") or b"").decode("latin-1") or None,
-        sha256=hashlib.sha256(body).hexdigest(),
-        size=len(body),
-        body=body,
-        error=error,
-    )
+#: The stats key each listing entry's action is counted under.
+ENTRY_STATS = {
+    EntryAction.OFFSITE: "listing/offsite",
+    EntryAction.NOT_ARTICLE: "listing/not_article",
+    EntryAction.DONE: "resume/skipped_articles",
+    EntryAction.KNOWN: "incremental/known_entries",
+    EntryAction.REVISIT: "incremental/title_changed",
+    EntryAction.FETCH: "article/requested",
+}
 
 
 class PortalSpider(scrapy.Spider):
@@ -118,6 +90,13 @@ class PortalSpider(scrapy.Spider):
 
     name = "portal"
     profile_name: str | None = None
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """The spider's settings, with the project's add-on (its ``GDCAC_*`` defaults) enabled wherever the
+        spider runs, not only where ``settings.py`` is read."""
+        super().update_settings(settings)
+        settings.setdefault_in_component_priority_dict("ADDONS", GdcacAddon, 0)
 
     def __init__(self, *args: Any, base_url: str | None = None, run_id: str | None = None,
                  profile: str | None = None, mode: str | None = None, **kwargs: Any) -> None:
@@ -129,24 +108,21 @@ class PortalSpider(scrapy.Spider):
         self.fetch_base = base_url.rstrip("/") if base_url else None
         if self.fetch_base and urlsplit(self.fetch_base).scheme not in ("http", "https"):
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
-        self.mode = (mode or MODES[0]).strip().lower()
+        self.mode: str = (mode or MODES[0]).strip().lower()
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.run_id = run_id or new_run_id()
         self.started_at = utc_now()
         fetch_host = urlsplit(self.fetch_base).hostname if self.fetch_base else None
         self.allowed_domains = [fetch_host] if fetch_host else list(self.profile.hosts)
-        # Incremental state of this spider instance (never process-global): filled from the archive in start().
+        # Incremental state of this spider instance (never process-global): the settings are read in
+        # from_crawler, the snapshot of the archive is taken in start().
         self.stop_pages = 1
         self.revisit_days = 0.0
         self.revisit_backfilled = False
         self.archive_path: str | None = None
-        self.archived: dict[str, dict[str, Any]] = {}
-        """Every archived article of the site by URL (a snapshot taken when the crawl starts)."""
-        self.known: set[str] = set()
-        """URLs archived before this run and not removed: what the incremental stop rule calls known."""
-        self.done: set[str] = set()
-        """URLs this run already fetched or checked (in an earlier segment of a resumed run)."""
+        self.snapshot = ArchiveSnapshot()
+        """What the archive held for the site when the crawl started (:mod:`gdcac_crawler.incremental`)."""
         self.incomplete_pages = 0
         """Section or listing pages that failed or showed nothing: a full walk with any is not complete."""
         self.job: RunJob | None = None
@@ -154,17 +130,18 @@ class PortalSpider(scrapy.Spider):
         self.jobdir: str | None = None
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider._configure(crawler.settings, requested_run_id=kwargs.get("run_id"))
         return spider
 
-    def _configure(self, settings, *, requested_run_id: str | None) -> None:
+    def _configure(self, settings: Any, *, requested_run_id: str | None) -> None:
         """Read the incremental settings; with a ``JOBDIR``, continue the run it holds
         (see :mod:`gdcac_crawler.resume`)."""
-        self.stop_pages = max(1, settings.getint("GDCAC_INCREMENTAL_STOP_PAGES", 1))
-        self.revisit_days = max(0.0, settings.getfloat("GDCAC_REVISIT_DAYS", 7))
-        self.revisit_backfilled = settings.getbool("GDCAC_REVISIT_BACKFILLED", False)
+        incremental = IncrementalSettings.from_settings(settings)
+        self.stop_pages = incremental.stop_pages
+        self.revisit_days = incremental.revisit_days
+        self.revisit_backfilled = incremental.revisit_backfilled
         self.archive_path = settings.get("GDCAC_ARCHIVE_PATH") or None
         self.jobdir = job_dir(settings)
         if self.jobdir:
@@ -204,7 +181,7 @@ class PortalSpider(scrapy.Spider):
         if fields and self.profile.name != "generic":
             logger.info("%s: fallbacks for %s", url, ", ".join(f"{n} ({methods[n]})" for n in fields))
 
-    def _request(self, url: str, callback, *, kind: str, **kwargs: Any) -> scrapy.Request:
+    def _request(self, url: str, callback: Callable[..., Any], *, kind: PageKind, **kwargs: Any) -> scrapy.Request:
         meta = kwargs.pop("meta", {})
         meta["gdcac_kind"] = kind
         return scrapy.Request(self.profile.to_fetch_url(url, self.fetch_base), callback=callback,
@@ -219,11 +196,26 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.set_value("gdcac/run_id", self.run_id)
         self.crawler.stats.set_value("gdcac/mode", self.mode)
         self.load_archive_state()
-        yield self._request(self.profile.section_url, self.parse_section, kind="section")
+        yield self._request(self.profile.section_url, self.parse_section, kind=PageKind.SECTION)
         for request in self.revisit_requests():
             yield request
 
     # --- what the archive already holds --------------------------------------------------------------
+
+    @property
+    def archived(self) -> dict[str, ArchivedRow]:
+        """Every archived article of the site by URL (a snapshot taken when the crawl starts)."""
+        return self.snapshot.archived
+
+    @property
+    def known(self) -> frozenset[str]:
+        """URLs archived before this run and not removed: what the incremental stop rule calls known."""
+        return self.snapshot.known
+
+    @property
+    def done(self) -> frozenset[str]:
+        """URLs this run already fetched or checked (in an earlier segment of a resumed run)."""
+        return self.snapshot.done
 
     def load_archive_state(self, rows: list[dict[str, Any]] | None = None) -> None:
         """Take the snapshot of the archive that incremental decisions read: every archived article of the
@@ -240,45 +232,28 @@ class PortalSpider(scrapy.Spider):
             if self.archive_path and Path(self.archive_path).is_file():
                 with Archive(self.archive_path, readonly=True) as archive:
                     rows = archive.known_articles(self.profile.name)
-        self.archived = {r["url"]: r for r in rows}
-        self.known = {r["url"] for r in rows if r["first_run_id"] != self.run_id
-                      and (r["removed_at"] is None or r.get("removed_run_id") == self.run_id)}
-        self.done = {r["url"] for r in rows if r["last_run_id"] == self.run_id
-                     or r.get("removed_run_id") == self.run_id}
+        self.snapshot = ArchiveSnapshot.from_rows(rows, self.run_id)
         self._count("archive/known", len(self.known))
         if self.done:
             self._count("resume/already_done", len(self.done))
             logger.info("run %s: %d articles already done in an earlier segment of this run", self.run_id,
                         len(self.done))
 
-    def is_recent(self, row: dict[str, Any], now: datetime | None = None) -> bool:
-        """Whether an archived article is recent enough to revisit: first seen within ``GDCAC_REVISIT_DAYS``
-        and, unless ``GDCAC_REVISIT_BACKFILLED``, published no more than that many days before it was first
-        seen (an old article archived late, e.g. by the first full run, is not recent)."""
-        if self.revisit_days <= 0:
-            return False
-        window = timedelta(days=self.revisit_days)
-        first_seen = _parse_time(row.get("first_seen_at"))
-        if first_seen is None or first_seen < (now or datetime.now(timezone.utc)) - window:
-            return False
-        if self.revisit_backfilled:
-            return True
-        published = _parse_time(row.get("published_at"))
-        return published is None or published >= first_seen - window
+    def is_recent(self, row: ArchivedRow, now: datetime | None = None) -> bool:
+        """Whether an archived article is recent enough to revisit (:func:`gdcac_crawler.incremental.is_recent`
+        with this run's ``GDCAC_REVISIT_DAYS`` and ``GDCAC_REVISIT_BACKFILLED``)."""
+        return is_recent(row, now or datetime.now(UTC), revisit_days=self.revisit_days,
+                         revisit_backfilled=self.revisit_backfilled)
 
     def revisit_requests(self) -> Iterator[scrapy.Request]:
         """Conditional GETs for the recent archived articles (incremental mode only)."""
-        if self.mode != "incremental":
-            return
-        now = datetime.now(timezone.utc)
-        for url, row in sorted(self.archived.items()):
-            if row["removed_at"] is not None or url in self.done or not self.is_recent(row, now):
-                continue
+        for url, row in due_revisits(self.snapshot, datetime.now(UTC), mode=self.mode,
+                                     revisit_days=self.revisit_days, revisit_backfilled=self.revisit_backfilled):
             self._count("incremental/revisits")
             yield self._revisit(url, row)
 
-    def _revisit(self, url: str, row: dict[str, Any]) -> scrapy.Request:
-        return self._request(url, self.parse_article, kind="article", headers=conditional_headers(row),
+    def _revisit(self, url: str, row: Mapping[str, Any]) -> scrapy.Request:
+        return self._request(url, self.parse_article, kind=PageKind.ARTICLE, headers=conditional_headers(row),
                              meta={"gdcac_revisit": True, "handle_httpstatus_list": REVISIT_STATUSES},
                              cb_kwargs={"column": row.get("column_name"), "listed_title": row.get("listed_title"),
                                         "listed_date": row.get("listed_date")})
@@ -295,16 +270,17 @@ class PortalSpider(scrapy.Spider):
             self.incomplete_pages += 1
         yield ListingItem(url=self.profile.canonical(response.url), site=self.profile.name, column=None,
                           column_url=None, page_no=1, entries=[],
-                          fetch=fetch_record(response, self.run_id, "section"))
+                          fetch=fetch_record(response, self.run_id, PageKind.SECTION))
         for name, url in columns:
             column_url = self.profile.canonical(url)
-            yield self._request(column_url, self.parse_listing, kind="listing",
+            yield self._request(column_url, self.parse_listing, kind=PageKind.LISTING,
                                 cb_kwargs={"column": name, "column_url": column_url, "page_no": 1,
                                            "first_page_size": None})
 
     def parse_listing(self, response: Response, column: str, column_url: str, page_no: int,
                       first_page_size: int | None) -> Iterator[Any]:
-        """A listing page: record it, follow its same-site articles, and go on to the next page."""
+        """A listing page: record it, follow its same-site articles (as :func:`gdcac_crawler.incremental.
+        decide_listing` decides), and go on to the next page unless the column's walk stops here."""
         if response.status == 404 and response.meta.get("gdcac_probe"):
             self._count("listing/end_probe_missing")
             return
@@ -318,49 +294,36 @@ class PortalSpider(scrapy.Spider):
             self.incomplete_pages += 1
         yield ListingItem(url=self.profile.canonical(response.url), site=self.profile.name, column=column,
                           column_url=column_url, page_no=page_no, entries=entries,
-                          fetch=fetch_record(response, self.run_id, "listing"))
+                          fetch=fetch_record(response, self.run_id, PageKind.LISTING))
         self._count("listing/entries", len(entries))
-        fresh = 0  # same-site articles on this page that were not archived before this run
-        for entry in entries:
-            if entry.offsite:
-                self._count("listing/offsite")
-                continue
-            if not self.profile.is_article_url(entry.url):
-                self._count("listing/not_article")
-                continue
-            if entry.url not in self.known:
-                fresh += 1
-            if entry.url in self.done:
-                self._count("resume/skipped_articles")
-                continue
-            if self.mode == "incremental" and entry.url in self.known:
-                archived = self.archived.get(entry.url) or {}
-                if not (entry.title and archived.get("listed_title") and entry.title != archived["listed_title"]):
-                    self._count("incremental/known_entries")
-                    continue
-                # the listing shows an archived article under another title: look at it again
-                self._count("incremental/title_changed")
-                self._count("incremental/revisits")
-                yield self._revisit(entry.url, {**archived, "column_name": column, "listed_title": entry.title,
-                                                "listed_date": entry.listed_date})
-                continue
-            self._count("article/requested")
-            yield self._request(entry.url, self.parse_article, kind="article",
+        decision = decide_listing(entries, self.snapshot, mode=self.mode, is_article=self.profile.is_article_url,
+                                  known_pages_before=response.meta.get("gdcac_known_pages", 0),
+                                  stop_pages=self.stop_pages)
+        for entry, action in decision.actions:
+            self._count(ENTRY_STATS[action])
+            yield from self._follow(entry, action, column)
+        if decision.stop:
+            self._count("incremental/columns_stopped")
+            logger.debug("%s: page %d shows only archived articles; column %s stops here", response.url,
+                         page_no, column)
+            return
+        yield from self._next_page(response, column, column_url, page_no, len(entries),
+                                   first_page_size or len(entries), pager, decision.known_pages)
+
+    def _follow(self, entry: ListingEntry, action: EntryAction, column: str) -> Iterator[scrapy.Request]:
+        """The request a listing entry's action calls for, if any."""
+        if action == EntryAction.REVISIT:
+            # the listing shows an archived article under another title: look at it again
+            self._count("incremental/revisits")
+            yield self._revisit(entry.url, {**self.archived.get(entry.url, {}), "column_name": column,
+                                            "listed_title": entry.title, "listed_date": entry.listed_date})
+        elif action == EntryAction.FETCH:
+            yield self._request(entry.url, self.parse_article, kind=PageKind.ARTICLE,
                                 cb_kwargs={"column": column, "listed_title": entry.title,
                                            "listed_date": entry.listed_date})
-        known_pages = 0
-        if self.mode == "incremental" and entries and not fresh:
-            known_pages = response.meta.get("gdcac_known_pages", 0) + 1
-            if known_pages >= self.stop_pages:
-                self._count("incremental/columns_stopped")
-                logger.debug("%s: page %d shows only archived articles; column %s stops here", response.url,
-                             page_no, column)
-                return
-        yield from self._next_page(response, column, column_url, page_no, len(entries),
-                                   first_page_size or len(entries), pager, known_pages)
 
     def _next_page(self, response: Response, column: str, column_url: str, page_no: int, n_entries: int,
-                   page_size: int, pager, known_pages: int = 0) -> Iterator[scrapy.Request]:
+                   page_size: int, pager: Any, known_pages: int = 0) -> Iterator[scrapy.Request]:
         """Page ``page_no + 1`` when the column has one.
 
         The script's uncapped ``Math.ceil(TOTAL/PER)`` decides when the page gives it.  Otherwise the pager's
@@ -374,69 +337,74 @@ class PortalSpider(scrapy.Spider):
                   "first_page_size": page_size}
         url = self.profile.listing_page_url(column_url, page_no + 1)
         if page_no < pager.total_pages:
-            yield self._request(url, self.parse_listing, kind="listing", cb_kwargs=kwargs,
+            yield self._request(url, self.parse_listing, kind=PageKind.LISTING, cb_kwargs=kwargs,
                                 meta={"gdcac_known_pages": known_pages})
         elif pager.total_items is None and n_entries >= page_size:
             self._count("listing/end_probe")
-            yield self._request(url, self.parse_listing, kind="listing", cb_kwargs=kwargs,
+            yield self._request(url, self.parse_listing, kind=PageKind.LISTING, cb_kwargs=kwargs,
                                 meta={"gdcac_probe": True, "handle_httpstatus_list": [404],
                                       "gdcac_known_pages": known_pages})
 
     def parse_article(self, response: Response, column: str | None, listed_title: str | None,
-                      listed_date: str | None) -> Iterator[ArticleItem]:
+                      listed_date: str | None) -> Iterator[ArticleItem | ArticleCheck | PageFailure]:
         """An article page: its fields as extracted, with provenance; cleaning is the pipelines' work.
 
         A revisit (conditional GET) may instead answer 304 (not modified) or 404/410 (gone): an
         :class:`ArticleCheck` says so.
         """
         if response.meta.get("gdcac_revisit") and response.status in REVISIT_STATUSES:
-            canonical = self.profile.canonical(response.url)
-            fetch = fetch_record(response, self.run_id, "article")
-            if response.status == 304:
-                self._count("article/not_modified")
-                yield ArticleCheck(url=canonical, site=self.profile.name, outcome="not_modified",
-                                   fetch=replace(fetch, body=None, sha256=None, size=None))
-            else:
-                self._count("article/gone")
-                yield ArticleCheck(url=canonical, site=self.profile.name, outcome="removed",
-                                   fetch=replace(fetch, error=f"HTTP {response.status}: gone from the portal"))
+            yield self._revisit_check(response)
             return
         if not isinstance(response, TextResponse):
             yield PageFailure(site=self.profile.name, fetch=fetch_record(
-                response, self.run_id, "error", error=f"not a text page: {response.headers.get('Content-Type')!r}"))
+                response, self.run_id, PageKind.ERROR,
+                error=f"not a text page: {response.headers.get('Content-Type')!r}"))
             return
         canonical = self.profile.canonical(response.url)
         fields = extract_article(response, self.profile, url=canonical)
         self._count_fallbacks(fields["methods"], response.url)
         self._count("article/parsed")
-        yield ArticleItem(**fields, fetch=fetch_record(response, self.run_id, "article"),
+        yield ArticleItem(**fields, fetch=fetch_record(response, self.run_id, PageKind.ARTICLE),
                           listed_title=listed_title, listed_date=listed_date, column=column)
+
+    def _revisit_check(self, response: Response) -> ArticleCheck:
+        """What a revisit's 304 (not modified) or 404/410 (gone) says about the archived article."""
+        canonical = self.profile.canonical(response.url)
+        fetch = fetch_record(response, self.run_id, PageKind.ARTICLE)
+        if response.status == 304:
+            self._count("article/not_modified")
+            return ArticleCheck(url=canonical, site=self.profile.name, outcome=ArchiveOutcome.NOT_MODIFIED,
+                                fetch=replace(fetch, body=None, sha256=None, size=None))
+        self._count("article/gone")
+        return ArticleCheck(url=canonical, site=self.profile.name, outcome=ArchiveOutcome.REMOVED,
+                            fetch=replace(fetch, error=f"HTTP {response.status}: gone from the portal"))
 
     def on_error(self, failure: Failure) -> Iterator[PageFailure]:
         """A request that failed for good (after retries): one ``pages`` row with the reason."""
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on an errback's failure
         kind = request.meta.get("gdcac_kind", "page")
-        if kind in ("section", "listing"):
+        if kind in (PageKind.SECTION, PageKind.LISTING):
             self.incomplete_pages += 1  # a walk with a failed page is not complete
-        if failure.check(BlockedResponse, RefusedResponse):
-            response = failure.value.response
-            blocked = failure.check(BlockedResponse) is not None
-            reason = f"{failure.value.verdict.reason} ({kind} page)"
+        error = failure.value
+        if isinstance(error, UnwantedResponse):
+            blocked = isinstance(error, BlockedResponse)
+            reason = f"{error.verdict.reason} ({kind} page)"
             self._count(f"error/{'blocked' if blocked else 'refused'}")
             yield PageFailure(site=self.profile.name, fetch=fetch_record(
-                response, self.run_id, "blocked" if blocked else "error", error=reason))
+                error.response, self.run_id, PageKind.BLOCKED if blocked else PageKind.ERROR, error=reason))
             return
-        if failure.check(HttpError):
-            response = failure.value.response
+        if isinstance(error, HttpError):
+            response = error.response
             reason = f"HTTP {response.status} ({kind} page)"
             self._count(f"error/http_{response.status}")
             logger.warning("%s: %s", response.url, reason)
             yield PageFailure(site=self.profile.name,
-                              fetch=fetch_record(response, self.run_id, "error", error=reason))
+                              fetch=fetch_record(response, self.run_id, PageKind.ERROR, error=reason))
             return
-        reason = f"{failure.type.__name__}: {failure.getErrorMessage()} ({kind} page)"
-        self._count(f"error/{failure.type.__name__}")
+        name = type(error).__name__
+        reason = f"{name}: {failure.getErrorMessage()} ({kind} page)"
+        self._count(f"error/{name}")
         logger.warning("%s: %s", request.url, reason)
         yield PageFailure(site=self.profile.name, fetch=Fetch(
             run_id=self.run_id, url=request.url, final_url=request.url, status=0, fetched_at=utc_now(),
-            kind="error", error=reason))
+            kind=PageKind.ERROR, error=reason))

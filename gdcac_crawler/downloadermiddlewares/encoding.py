@@ -1,16 +1,17 @@
-"""Downloader middlewares.
+"""Every fetched page decoded with the encoding its bytes are really in.
 
-:class:`EncodingMiddleware` decodes every fetched page with the encoding its bytes are really in (see
-:mod:`gdcac_crawler.extract.encoding`): a GBK page behind a ``charset=utf-8`` header, or with no charset at
-all, reaches the spider as the right text, never as U+FFFD mojibake.  It counts what it did:
+:class:`EncodingMiddleware` applies :mod:`gdcac_crawler.extract.encoding` to every page answer: a GBK page
+behind a ``charset=utf-8`` header, or with no charset at all, reaches the spider as the right text, never as
+U+FFFD mojibake.  It counts what it did:
 
 ``gdcac/encoding/<codec>``          pages decoded with each codec;
 ``gdcac/encoding/overridden``       pages whose declared charset (header, else meta) was wrong and replaced;
 ``gdcac/encoding/undeclared``       pages that declared no charset at all;
 ``gdcac/encoding/undecodable``      pages no candidate decodes cleanly (decoded with the fewest U+FFFD).
 
-The declared and the used encoding of each page reach the archive's ``pages`` row through the spider's
-fetch record (``declared_encoding``, ``encoding``).  Setting: ``GDCAC_FIX_ENCODING`` (default ``True``).
+The declared and the used encoding of each page reach the archive's ``pages`` row through its fetch record
+(:func:`gdcac_crawler.provenance.fetch_record`: ``declared_encoding``, ``encoding``).  Setting:
+``GDCAC_FIX_ENCODING``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from gdcac_crawler.extract.encoding import fix_response, normalise_encoding
-from gdcac_crawler.guard import PAGE_KINDS
+from gdcac_crawler.items import PageKind
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class EncodingMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> EncodingMiddleware:
-        if not crawler.settings.getbool("GDCAC_FIX_ENCODING", True):
+        if not crawler.settings.getbool("GDCAC_FIX_ENCODING"):
             raise NotConfigured("GDCAC_FIX_ENCODING is off")
         return cls(crawler)
 
@@ -42,7 +43,7 @@ class EncodingMiddleware:
         self.crawler.stats.inc_value(f"gdcac/encoding/{key}")
 
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
-        if request.meta.get("gdcac_kind") not in PAGE_KINDS:
+        if request.meta.get("gdcac_kind") not in PageKind.crawled():
             return response  # robots.txt, attachments: not pages to decode
         fixed, choice = fix_response(response)
         if choice is None:

@@ -1,42 +1,34 @@
-"""Item pipelines: clean → validate → archive.
+"""The archive step: every item written to the SQLite archive, and the run recorded.
 
-* :class:`CleanPipeline` (300) turns extracted article fields into archived ones: boilerplate lines out of
-  the body, entities decoded, the source's label stripped, file-name images kept only as image records.
-* :class:`ValidatePipeline` (400) counts, per watched field, how often it came from a fallback or came out
-  empty (``gdcac/fields/<field>/fallback``, ``.../empty``, over ``gdcac/fields/checked``: the run's health reads
-  them), then drops an article without a title or a body, counted by reason (``gdcac/dropped/<reason>``) and
-  logged with its URL; the archive still records the page as rejected.
-* :class:`ArchivePipeline` (800) writes runs, pages, listings, articles and revisit outcomes (not modified,
-  removed) through :class:`gdcac_crawler.archive.Archive`, batched in transactions; at the end of a complete
-  full walk it marks the articles no listing showed as removed, and it closes the run's row with its counts,
-  stats, health verdict and a one-line summary in the log.
+:class:`ArchivePipeline` writes runs, pages, listings, articles and revisit outcomes (not modified, removed)
+through :class:`gdcac_crawler.archive.Archive`, batched in transactions; at the end of a complete full walk it
+marks the articles no listing showed as removed, and it closes the run's row with its counts, stats, health
+verdict and a one-line summary in the log (:func:`summary_line`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from gdcac_crawler import __version__
 from gdcac_crawler.archive import Archive
-from gdcac_crawler.extract.article import clean_article
-from gdcac_crawler.extract.fallback import is_fallback
-from gdcac_crawler.health import DEFAULT_FIELDS
-from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingItem, PageFailure
-from gdcac_crawler.spiders.portal import utc_now
+from gdcac_crawler.clock import utc_now
+from gdcac_crawler.extensions.health import HEALTH_REASON_KEY, HEALTH_STATUS_KEY, Health
+from gdcac_crawler.incremental import CrawlMode
+from gdcac_crawler.items import ArchiveOutcome, ArticleCheck, ArticleItem, ListingItem, PageFailure, PageKind
 
 logger = logging.getLogger(__name__)
 
-#: Article fields the clean step reads and writes.
-CLEAN_FIELDS = ("title", "source_raw", "meta", "images", "body_lines", "body_html", "methods", "source",
-                "body_text")
+T = TypeVar("T")
+
 #: Settings recorded with each run: what shapes a crawl, never a credential.
 RECORDED_SETTINGS = (
     "BOT_NAME", "USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_START_DELAY",
@@ -48,79 +40,6 @@ RECORDED_SETTINGS = (
     "GDCAC_HEALTH_MAX_EMPTY_RATE", "GDCAC_HEALTH_MAX_BLOCKED", "GDCAC_HEALTH_MAX_ERRORS",
     "GDCAC_ATTACHMENTS_ENABLED", "GDCAC_ATTACHMENTS_MAX_SIZE", "GDCAC_ATTACHMENTS_REVALIDATE",
 )
-#: An article field's key in the item's ``methods`` where the two names differ (else the field's own name).
-FIELD_METHODS = {"body_text": "body"}
-
-
-class CleanPipeline:
-    """Cleans article items; passes other items through."""
-
-    def __init__(self, crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler) -> CleanPipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
-        adapter = ItemAdapter(item)
-        profile = self.crawler.spider.profile
-        cleaned = clean_article({k: adapter.get(k) for k in CLEAN_FIELDS}, profile)
-        for key in CLEAN_FIELDS:
-            adapter[key] = cleaned[key]
-        return item
-
-
-class ValidatePipeline:
-    """Drops article items that lack a title or a body, with the reason counted and logged.
-
-    A body is text, or images, or attachments: an article that is one infographic (一图读懂) or one document
-    with no text around it is kept (its ``body_text`` empty, counted as an empty field), not dropped and
-    fetched again by every run.
-    """
-
-    REQUIRED = ("title", "body_text")
-    BODY_ALTERNATIVES = ("images", "attachments")
-    """What stands for a body when ``body_text`` is empty."""
-
-    def __init__(self, crawler) -> None:
-        self.crawler = crawler
-        self.fields = tuple(crawler.settings.getlist("GDCAC_HEALTH_FIELDS", list(DEFAULT_FIELDS)))
-        """The watched fields whose fallbacks and empties are counted: those the run's health is judged on."""
-
-    @classmethod
-    def from_crawler(cls, crawler) -> ValidatePipeline:
-        return cls(crawler)
-
-    def process_item(self, item: Any, spider: Any = None) -> Any:
-        if not isinstance(item, ArticleItem):
-            return item
-        adapter = ItemAdapter(item)
-        self.count_fields(adapter)
-        missing = [name for name in self.REQUIRED if not adapter.get(name)]
-        if "body_text" in missing and any(adapter.get(name) for name in self.BODY_ALTERNATIVES):
-            missing.remove("body_text")
-            self.crawler.stats.inc_value("gdcac/validate/body_without_text")
-        if missing:
-            reason = "missing_" + "_and_".join("body" if m == "body_text" else m for m in missing)
-            self.crawler.stats.inc_value(f"gdcac/dropped/{reason}")
-            logger.warning("dropping %s: %s", adapter.get("url"), reason)
-            raise DropItem(f"{reason}: {adapter.get('url')}")
-        return item
-
-    def count_fields(self, adapter: ItemAdapter) -> None:
-        """Per watched field (``GDCAC_HEALTH_FIELDS``): whether a fallback produced it (its method is not one of
-        the profile's selectors) and whether it came out empty."""
-        stats = self.crawler.stats
-        stats.inc_value("gdcac/fields/checked")
-        methods = adapter.get("methods") or {}
-        for field in self.fields:
-            if is_fallback(methods.get(FIELD_METHODS.get(field, field))):
-                stats.inc_value(f"gdcac/fields/{field}/fallback")
-            if not adapter.get(field):
-                stats.inc_value(f"gdcac/fields/{field}/empty")
 
 
 class ArchivePipeline:
@@ -135,21 +54,21 @@ class ArchivePipeline:
     Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``, ``GDCAC_REMOVAL_MAX_SHARE``.
     """
 
-    def __init__(self, crawler, path: str, batch_size: int) -> None:
+    def __init__(self, crawler: Any, path: str, batch_size: int) -> None:
         self.crawler = crawler
         self.path = path
         self.batch_size = batch_size
-        self.removal_max_share = crawler.settings.getfloat("GDCAC_REMOVAL_MAX_SHARE", 0.2)
+        self.removal_max_share = crawler.settings.getfloat("GDCAC_REMOVAL_MAX_SHARE")
         self.archive: Archive | None = None
         self.started_at: str | None = None
         self._writer: ThreadPoolExecutor | None = None
 
     @classmethod
-    def from_crawler(cls, crawler) -> ArchivePipeline:
+    def from_crawler(cls, crawler: Any) -> ArchivePipeline:
         path = crawler.settings.get("GDCAC_ARCHIVE_PATH")
         if not path:
             raise NotConfigured("GDCAC_ARCHIVE_PATH is not set: the archive pipeline has nowhere to write")
-        pipeline = cls(crawler, path, crawler.settings.getint("GDCAC_ARCHIVE_BATCH_SIZE", 200))
+        pipeline = cls(crawler, path, crawler.settings.getint("GDCAC_ARCHIVE_BATCH_SIZE"))
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -157,10 +76,13 @@ class ArchivePipeline:
     def _stat(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"gdcac/{key}", n)
 
-    def _run(self, fn, *args, **kwargs) -> Any:
+    def _writer_thread(self) -> ThreadPoolExecutor:
+        assert self._writer is not None, "the archive pipeline is not open"
+        return self._writer
+
+    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the writer thread and wait for its result (for the few calls outside the hot path)."""
-        assert self._writer is not None
-        return self._writer.submit(fn, *args, **kwargs).result()
+        return self._writer_thread().submit(fn, *args, **kwargs).result()
 
     def open_spider(self, spider: Any = None) -> None:
         spider = self.crawler.spider
@@ -168,9 +90,9 @@ class ArchivePipeline:
         self.archive = self._run(Archive, self.path, batch_size=self.batch_size)
         self.started_at = getattr(spider, "started_at", None) or utc_now()
         settings = {key: self.crawler.settings.get(key) for key in RECORDED_SETTINGS}
-        settings["spider_arguments"] = {"base_url": spider.fetch_base, "mode": getattr(spider, "mode", "full")}
+        settings["spider_arguments"] = {"base_url": spider.fetch_base, "mode": spider_mode(spider)}
         self._run(self.archive.start_run, spider.run_id, spider=spider.name, site=spider.profile.name,
-                  mode=getattr(spider, "mode", "full"), started_at=self.started_at, settings=settings,
+                  mode=spider_mode(spider), started_at=self.started_at, settings=settings,
                   crawler_version=__version__)
         logger.info("archiving run %s into %s", spider.run_id, self.path)
 
@@ -179,13 +101,13 @@ class ArchivePipeline:
         assert self.archive is not None
         if isinstance(item, ArticleItem):
             status = self.archive.add_article(item)
-            if status != "new" and self.archive.restore_article(item.url):
+            if status != ArchiveOutcome.NEW and self.archive.restore_article(item.url):
                 self.crawler.stats.inc_value("gdcac/archive/restored")
             return f"archive/{status}"
         if isinstance(item, ArticleCheck):
-            if item.outcome == "not_modified":
+            if item.outcome == ArchiveOutcome.NOT_MODIFIED:
                 return f"archive/{self.archive.mark_not_modified(item.url, item.fetch, site=item.site)}"
-            if item.outcome == "removed":
+            if item.outcome == ArchiveOutcome.REMOVED:
                 return f"archive/{self.archive.mark_removed(item.url, item.fetch, site=item.site)}"
             raise ValueError(f"unknown ArticleCheck outcome {item.outcome!r}")
         if isinstance(item, ListingItem):
@@ -193,11 +115,11 @@ class ArchivePipeline:
             return "archive/listing_pages" if item.column else "archive/section_pages"
         if isinstance(item, PageFailure):
             self.archive.add_failure(item)
-            return "archive/blocked" if item.fetch.kind == "blocked" else "archive/failed"
+            return "archive/blocked" if item.fetch.kind == PageKind.BLOCKED else "archive/failed"
         return "archive/ignored"
 
     async def process_item(self, item: Any, spider: Any = None) -> Any:
-        key = await asyncio.wrap_future(self._writer.submit(self._write, item))
+        key = await asyncio.wrap_future(self._writer_thread().submit(self._write, item))
         self._stat(key)
         return item
 
@@ -205,7 +127,7 @@ class ArchivePipeline:
         """A dropped article still leaves its page in the archive, marked rejected with the reason."""
         if self.archive is None or not isinstance(item, ArticleItem) or item.fetch is None:
             return
-        fetch = replace(item.fetch, kind="rejected", error=str(exception))
+        fetch = replace(item.fetch, kind=PageKind.REJECTED, error=str(exception))
         self._run(self.archive.add_failure, PageFailure(site=item.site, fetch=fetch))
         self._stat("archive/rejected")
 
@@ -239,7 +161,7 @@ class ArchivePipeline:
         if self.archive is None:
             return
         stats = self.crawler.stats
-        if getattr(spider, "mode", "full") == "full" and reason == "finished":
+        if spider_mode(spider) == CrawlMode.FULL and reason == "finished":
             if getattr(spider, "walk_complete", lambda: True)():
                 self.mark_unlisted_removed(spider)
             else:
@@ -257,19 +179,24 @@ class ArchivePipeline:
         self._run(self.archive.finish_run, spider.run_id, finished_at=utc_now(), finish_reason=reason,
                   counts=counts, stats={k: (v.isoformat() if hasattr(v, "isoformat") else v)
                                         for k, v in values.items()})
-        health = values.get("gdcac/health/status")
+        health = values.get(HEALTH_STATUS_KEY)
         if health is not None:
-            self._run(self.archive.set_run_health, spider.run_id, healthy=health == "healthy",
-                      reason=values.get("gdcac/health/reason"))
+            self._run(self.archive.set_run_health, spider.run_id, healthy=health == Health.HEALTHY,
+                      reason=values.get(HEALTH_REASON_KEY))
         optimized = self._run(self.archive.maybe_optimize_search)
         if optimized is not None:
             logger.info("search postings optimised: %s", optimized)
         self._run(self.archive.close)
         self.archive = None
-        self._writer.shutdown(wait=True)
+        self._writer_thread().shutdown(wait=True)
         self._writer = None
-        logger.info("%s", summary_line(spider.run_id, getattr(spider, "mode", "full"), reason, counts, health,
-                                       values.get("gdcac/health/reason")))
+        logger.info("%s", summary_line(spider.run_id, spider_mode(spider), reason, counts, health,
+                                       values.get(HEALTH_REASON_KEY)))
+
+
+def spider_mode(spider: Any) -> str:
+    """The spider's crawl mode (a spider without one walks everything: ``full``)."""
+    return getattr(spider, "mode", CrawlMode.FULL)
 
 
 def summary_line(run_id: str, mode: str, reason: str, counts: dict[str, Any], health: str | None = None,
@@ -279,6 +206,6 @@ def summary_line(run_id: str, mode: str, reason: str, counts: dict[str, Any], he
         ("listing_pages", "listing pages"), ("new", "new"), ("changed", "changed"), ("unchanged", "unchanged"),
         ("not_modified", "not modified"), ("removed", "removed"), ("failed", "failed"), ("blocked", "blocked"),
         ("dropped", "dropped"), ("fallback_fields", "fallback fields")))
-    verdict = {"healthy": "healthy", "unhealthy": f"UNHEALTHY: {health_reason}"}.get(health or "",
-                                                                                  "health not assessed")
+    verdicts: dict[str, str] = {Health.HEALTHY: "healthy", Health.UNHEALTHY: f"UNHEALTHY: {health_reason}"}
+    verdict = verdicts.get(health or "", "health not assessed")
     return f"run {run_id} ({mode}, {reason}): {parts}; {verdict}"

@@ -1,4 +1,4 @@
-"""Block, challenge and junk answers, recognised by content as well as by status.
+"""Block and challenge pages and junk answers, recognised by content as well as by status.
 
 Government portals answer crawlers with pages that are not what was asked for: a WAF block page served
 with HTTP 200 (Knownsec 创宇盾: 您的IP最近有可疑的攻击行为), a 403 maintenance page (系统正在维护中),
@@ -31,13 +31,15 @@ _TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.S | re.I)
 _INVISIBLE_RE = re.compile(rb"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>|\s+", re.S | re.I)
 #: Block pages carry a few lines of text; a page with more text needs the phrase in its title.
 FEW_CHARS = 1200
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+#: HTTP statuses of block and challenge answers (maintenance 403, 瑞数 412, 加速乐 521).
+BLOCK_STATUSES = (403, 412, 521)
 
 
 def _visible_chars(body: bytes) -> int:
     """About how many characters of text a page shows (bytes of UTF-8 text / 3 for CJK, roughly)."""
     return len(_INVISIBLE_RE.sub(b"", body)) // 2
-_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 
 
 @dataclass(frozen=True)

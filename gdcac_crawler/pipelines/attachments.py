@@ -38,7 +38,7 @@ import re
 import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
 from itemadapter import ItemAdapter
@@ -48,8 +48,10 @@ from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable
 
+from gdcac_crawler.archive import Archive
+from gdcac_crawler.clock import utc_now
 from gdcac_crawler.items import ArticleItem
-from gdcac_crawler.spiders.portal import conditional_headers, utc_now
+from gdcac_crawler.provenance import conditional_headers, header_text
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +68,9 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"{\\rtf", "rtf"),
 )
-_HTML_RE = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|script|style|div|p|center|h1)\b",
-                      re.I | re.S)
+_HTML_RE = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|script|style|div|p|center|h1)\b",
+    re.I | re.S)
 
 
 def sniff_type(body: bytes) -> str | None:
@@ -118,7 +121,7 @@ def _is_html_instead(expected: str | None, sniffed: str | None, content_type: st
         return False
     if sniffed == "html":
         return True
-    return sniffed in (None, "text") and bool(content_type) and "html" in content_type.lower()
+    return sniffed in (None, "text") and content_type is not None and "html" in content_type.lower()
 
 
 _UNSAFE_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"|?*\\/]')
@@ -167,7 +170,7 @@ class AttachmentsPipeline(FilesPipeline):
 
     MEDIA_NAME = "attachment"
 
-    def __init__(self, store_uri: str, *, crawler: Any, max_size: int = 100 * 1024 * 1024) -> None:
+    def __init__(self, store_uri: str, *, crawler: Any, max_size: int) -> None:
         super().__init__(store_uri, crawler=crawler)
         self.max_size = max_size
         self.store_dir = getattr(self.store, "basedir", None)
@@ -177,9 +180,7 @@ class AttachmentsPipeline(FilesPipeline):
     def open_spider(self, spider: Any = None) -> None:
         settings = self.crawler.settings
         archive_path = settings.get("GDCAC_ARCHIVE_PATH")
-        if settings.getbool("GDCAC_ATTACHMENTS_REVALIDATE", True) and archive_path and Path(archive_path).exists():
-            from gdcac_crawler.archive import Archive
-
+        if settings.getbool("GDCAC_ATTACHMENTS_REVALIDATE") and archive_path and Path(archive_path).exists():
             archive = Archive(archive_path, readonly=True)
             try:
                 self.known = archive.stored_attachments()
@@ -204,7 +205,7 @@ class AttachmentsPipeline(FilesPipeline):
     @classmethod
     def from_crawler(cls, crawler: Any) -> AttachmentsPipeline:
         settings = crawler.settings
-        if not settings.getbool("GDCAC_ATTACHMENTS_ENABLED", True):
+        if not settings.getbool("GDCAC_ATTACHMENTS_ENABLED"):
             raise NotConfigured("GDCAC_ATTACHMENTS_ENABLED is off")
         store = settings.get("GDCAC_FILES_STORE") or ""
         if not store:
@@ -214,7 +215,7 @@ class AttachmentsPipeline(FilesPipeline):
                                     "nowhere to go")
             store = str(Path(archive).parent / "files")
         cls._update_stores(settings)
-        return cls(store, crawler=crawler, max_size=settings.getint("GDCAC_ATTACHMENTS_MAX_SIZE", 100 * 1024 * 1024))
+        return cls(store, crawler=crawler, max_size=settings.getint("GDCAC_ATTACHMENTS_MAX_SIZE"))
 
     def _stat(self, key: str) -> None:
         self.crawler.stats.inc_value(f"gdcac/attachments/{key}")
@@ -278,20 +279,22 @@ class AttachmentsPipeline(FilesPipeline):
                 return att
         return {"url": url}
 
-    async def media_downloaded(self, response: Any, request: Request, info: Any, *, item: Any = None) -> dict:
+    async def media_downloaded(self, response: Any, request: Request, info: Any, *, item: Any = None) -> Any:
         """The outcome of one download: a stored file, or a failure with its reason (never raised, so that
-        a site's broken attachment is recorded, not logged as a crawler error)."""
+        a site's broken attachment is recorded, not logged as a crawler error).
+
+        The record (a dict of the ``attachment_files`` columns, ``path`` ``None`` for a failure) takes the place
+        of Scrapy's ``FileInfo``; only :meth:`item_completed` reads it."""
         att = self._attachment_for(request, item)
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        content_type = header_text(response.headers, "Content-Type")
         body = response.body or b""
         sniffed = sniff_type(body) if body else None
-        header = response.headers.get
         record: dict[str, Any] = {
             "url": att.get("url") or request.url, "status": "failed", "error": None, "sha256": None,
             "size": len(body), "path": None, "content_type": content_type, "sniffed_type": sniffed,
             "checksum": None, "fetched_at": utc_now(),
-            "etag": (header("ETag") or b"").decode("latin-1") or None,
-            "last_modified": (header("Last-Modified") or b"").decode("latin-1") or None,
+            "etag": header_text(response.headers, "ETag"),
+            "last_modified": header_text(response.headers, "Last-Modified"),
         }
         known = request.meta.get("gdcac_attachment_known")
         if response.status == 304 and known is not None:  # the stored file is current
@@ -325,7 +328,7 @@ class AttachmentsPipeline(FilesPipeline):
         record.update(status="stored", sha256=digest, checksum=digest, path=path)
         return record
 
-    def media_failed(self, failure: Any, request: Request, info: Any) -> None:
+    def media_failed(self, failure: Any, request: Request, info: Any) -> NoReturn:
         """A download that got no answer (after retries) or was refused: raised, with the reason, so that
         :meth:`item_completed` records it."""
         if isinstance(failure.value, IgnoreRequest):

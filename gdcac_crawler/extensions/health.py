@@ -19,7 +19,7 @@ A run is **unhealthy** when
 in the stats (``gdcac/health/status``: ``healthy`` or ``unhealthy``; ``gdcac/health/reason``), logs it, and the
 archive pipeline stores it in the run's row.  The project's ``crawl`` command
 (:mod:`gdcac_crawler.commands.crawl`, through ``COMMANDS_MODULE``) turns it into the exit status of
-``scrapy crawl`` (:func:`exit_status`) with the one-line reason on stderr:
+``scrapy crawl`` (:func:`exit_status`, one of :class:`ExitStatus`) with the one-line reason on stderr:
 
 ====  ======================================================================================================
 0     the run finished and is healthy
@@ -42,47 +42,74 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from gdcac_crawler import default_settings
+from gdcac_crawler.blockpages import BLOCK_STATUSES
+from gdcac_crawler.items import ArchiveOutcome
+
 logger = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_BOOTSTRAP_FAILED = 1
-EXIT_USAGE = 2
-EXIT_UNHEALTHY = 3
-EXIT_INCOMPLETE = 4
 
-DEFAULT_FIELDS = ("title", "published_at", "source", "body_text", "column_path")
+class ExitStatus(IntEnum):
+    """The exit statuses of ``scrapy crawl`` (the table above), each with the words ``scrapy crawl -h`` uses."""
+
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitStatus:
+        status = int.__new__(cls, value)
+        status._value_ = value
+        status.meaning = meaning
+        return status
+
+    OK = 0, "the run finished and is healthy"
+    BOOTSTRAP_FAILED = 1, "the crawl could not start"
+    USAGE = 2, "usage error"
+    UNHEALTHY = 3, "the run is unhealthy"
+    INCOMPLETE = 4, "the run did not finish (resume it with the same JOBDIR)"
+
+
+class Health(StrEnum):
+    """The verdict on a run, as the stats hold it (``gdcac/health/status``)."""
+
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+
+
+HEALTH_STATUS_KEY = "gdcac/health/status"
+"""The stats key of the run's :class:`Health`."""
+HEALTH_REASON_KEY = "gdcac/health/reason"
+"""The stats key of the reasons an unhealthy run is unhealthy (``; ``-separated)."""
+#: Archive outcomes (``gdcac/archive/<outcome>``) that count as an article archived by the run.
+ARCHIVED_OUTCOMES = (ArchiveOutcome.NEW, ArchiveOutcome.CHANGED, ArchiveOutcome.UNCHANGED,
+                     ArchiveOutcome.NOT_MODIFIED, ArchiveOutcome.REMOVED, "already_removed")
 
 
 @dataclass(frozen=True)
 class HealthPolicy:
-    """The thresholds a run is held to (from the ``GDCAC_HEALTH_*`` settings)."""
+    """The thresholds a run is held to (from the ``GDCAC_HEALTH_*`` settings; defaults: theirs)."""
 
-    fields: tuple[str, ...] = DEFAULT_FIELDS
-    min_articles: int = 10
-    max_fallback_rate: float = 0.25
-    max_empty_rate: float = 0.25
-    max_blocked: int = 0
-    max_errors: int = 10
+    fields: tuple[str, ...] = tuple(default_settings.GDCAC_HEALTH_FIELDS)
+    min_articles: int = default_settings.GDCAC_HEALTH_MIN_ARTICLES
+    max_fallback_rate: float = default_settings.GDCAC_HEALTH_MAX_FALLBACK_RATE
+    max_empty_rate: float = default_settings.GDCAC_HEALTH_MAX_EMPTY_RATE
+    max_blocked: int = default_settings.GDCAC_HEALTH_MAX_BLOCKED
+    max_errors: int = default_settings.GDCAC_HEALTH_MAX_ERRORS
 
     @classmethod
     def from_settings(cls, settings: Any) -> HealthPolicy:
         return cls(
-            fields=tuple(settings.getlist("GDCAC_HEALTH_FIELDS", list(DEFAULT_FIELDS))),
-            min_articles=settings.getint("GDCAC_HEALTH_MIN_ARTICLES", 10),
-            max_fallback_rate=settings.getfloat("GDCAC_HEALTH_MAX_FALLBACK_RATE", 0.25),
-            max_empty_rate=settings.getfloat("GDCAC_HEALTH_MAX_EMPTY_RATE", 0.25),
-            max_blocked=settings.getint("GDCAC_HEALTH_MAX_BLOCKED", 0),
-            max_errors=settings.getint("GDCAC_HEALTH_MAX_ERRORS", 10),
+            fields=tuple(settings.getlist("GDCAC_HEALTH_FIELDS")),
+            min_articles=settings.getint("GDCAC_HEALTH_MIN_ARTICLES"),
+            max_fallback_rate=settings.getfloat("GDCAC_HEALTH_MAX_FALLBACK_RATE"),
+            max_empty_rate=settings.getfloat("GDCAC_HEALTH_MAX_EMPTY_RATE"),
+            max_blocked=settings.getint("GDCAC_HEALTH_MAX_BLOCKED"),
+            max_errors=settings.getint("GDCAC_HEALTH_MAX_ERRORS"),
         )
-
-
-#: HTTP statuses of block and challenge answers (maintenance 403, 瑞数 412, 加速乐 521).
-BLOCK_STATUSES = (403, 412, 521)
 
 
 def blocked_count(stats: Mapping[str, Any]) -> tuple[int, dict[str, int]]:
@@ -118,8 +145,7 @@ def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
     if listing_pages and not entries:
         reasons.append(f"{listing_pages} listing pages showed no entries")
     requested = get("gdcac/article/requested") + get("gdcac/incremental/revisits")
-    archived = sum(get(f"gdcac/archive/{k}") for k in ("new", "changed", "unchanged", "not_modified", "removed",
-                                                       "already_removed"))
+    archived = sum(get(f"gdcac/archive/{k}") for k in ARCHIVED_OUTCOMES)
     finished = (finish_reason or stats.get("finish_reason") or "finished") == "finished"
     if finished and entries and requested and not archived:
         reasons.append(f"no article archived: {requested} article pages requested, listings showed {entries} entries")
@@ -148,13 +174,13 @@ class RunHealth:
     Settings: ``GDCAC_HEALTH_ENABLED`` and the thresholds of :class:`HealthPolicy`.
     """
 
-    def __init__(self, crawler, policy: HealthPolicy) -> None:
+    def __init__(self, crawler: Any, policy: HealthPolicy) -> None:
         self.crawler = crawler
         self.policy = policy
 
     @classmethod
-    def from_crawler(cls, crawler) -> RunHealth:
-        if not crawler.settings.getbool("GDCAC_HEALTH_ENABLED", True):
+    def from_crawler(cls, crawler: Any) -> RunHealth:
+        if not crawler.settings.getbool("GDCAC_HEALTH_ENABLED"):
             raise NotConfigured("GDCAC_HEALTH_ENABLED is off")
         ext = cls(crawler, HealthPolicy.from_settings(crawler.settings))
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -165,25 +191,25 @@ class RunHealth:
         reasons = assess(stats.get_stats(), self.policy, finish_reason=reason)
         run_id = getattr(spider, "run_id", None)
         if reasons:
-            stats.set_value("gdcac/health/status", "unhealthy")
-            stats.set_value("gdcac/health/reason", "; ".join(reasons))
+            stats.set_value(HEALTH_STATUS_KEY, Health.UNHEALTHY.value)
+            stats.set_value(HEALTH_REASON_KEY, "; ".join(reasons))
             logger.error("run %s is unhealthy: %s", run_id, "; ".join(reasons))
         else:
-            stats.set_value("gdcac/health/status", "healthy")
+            stats.set_value(HEALTH_STATUS_KEY, Health.HEALTHY.value)
             logger.info("run %s is healthy", run_id)
 
 
-def exit_status(stats: Mapping[str, Any]) -> tuple[int, str | None]:
+def exit_status(stats: Mapping[str, Any]) -> tuple[ExitStatus, str | None]:
     """The exit status of a ``scrapy crawl`` that ended with these stats, and the one line that explains a
     non-zero one (see the table in this module's docstring)."""
     run_id = stats.get("gdcac/run_id") or "?"
     finish = stats.get("finish_reason")
-    if stats.get("gdcac/health/status") == "unhealthy":
-        line = f"gdcac: run {run_id} is unhealthy: {stats.get('gdcac/health/reason')}"
+    if stats.get(HEALTH_STATUS_KEY) == Health.UNHEALTHY:
+        line = f"gdcac: run {run_id} is unhealthy: {stats.get(HEALTH_REASON_KEY)}"
         if finish and finish != "finished":
             line += f" (and it did not finish: {finish})"
-        return EXIT_UNHEALTHY, line
+        return ExitStatus.UNHEALTHY, line
     if finish and finish != "finished":
-        return EXIT_INCOMPLETE, (f"gdcac: run {run_id} did not finish ({finish}); run the same command with the "
+        return ExitStatus.INCOMPLETE, (f"gdcac: run {run_id} did not finish ({finish}); run the same command with the "
                                  "same JOBDIR to resume it")
-    return EXIT_OK, None
+    return ExitStatus.OK, None
