@@ -1,4 +1,5 @@
-# gdcac-crawler: `make demo` crawls the offline mirror into archive/demo.sqlite; `make test` runs the suite.
+# gdcac-crawler: `make demo` crawls the offline mirror into archive/demo.sqlite; `make test` lints, type-checks
+# the package (ruff, mypy) and runs the suite.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -18,6 +19,8 @@ demo: $(STAMP)
 	$(BIN)/gdcac demo --db archive/demo.sqlite
 
 test: $(STAMP)
+	$(BIN)/ruff check gdcac_crawler
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -37,7 +37,6 @@ from gdcac_crawler.extract.cli import extract_command
 from gdcac_crawler.history import DEFAULT_DB, history_command
 
 
-
 def pad(text: str, width: int) -> str:
     """``text`` padded to ``width`` terminal columns (CJK characters take two)."""
     used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
@@ -85,15 +84,14 @@ def demo(db: str) -> None:
     prints what the archive holds.  Example: gdcac demo --db archive/demo.sqlite
     """
     require_mirror()
+    from gdcac_crawler.extensions.health import ExitStatus
     from gdcac_mirror import MirrorProcess
     from gdcac_mirror.crawl import run_crawl
-
-    from gdcac_crawler.extensions.health import ExitStatus
 
     Path(db).parent.mkdir(parents=True, exist_ok=True)
     with MirrorProcess() as mirror:
         click.echo(f"mirror serving at {mirror.base_url}")
-        click.echo("$ scrapy crawl gdcac -a base_url=%s -s GDCAC_ARCHIVE_PATH=%s ..." % (mirror.base_url, db))
+        click.echo(f"$ scrapy crawl gdcac -a base_url={mirror.base_url} -s GDCAC_ARCHIVE_PATH={db} ...")
         result = run_crawl(mirror.base_url, db, capture=False, settings={"LOG_LEVEL": "WARNING"})
     click.echo("mirror stopped")
     if result.returncode != ExitStatus.OK:
@@ -277,7 +275,7 @@ def export(db: str, query: str | None, since: str | None, until: str | None, col
         if fmt == "parquet":
             n = _write_parquet(rows, columns, output)
         else:
-            stream = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")
+            stream = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
             try:
                 n = _write_text(rows, [name for name, _ in columns], fmt, stream)
             finally:
@@ -450,19 +448,20 @@ def show(article: str, db: str, fmt: str, body: bool) -> None:
     click.echo("")
     click.echo("versions:")
     for v in versions:
-        click.echo(f"  v{v['version']}  {v.get('captured_at')}  run {v.get('run_id')}  {str(v.get('content_hash'))[:12]}"
-                   f"  {v.get('title')}")  # fmt: skip
+        click.echo(f"  v{v['version']}  {v.get('captured_at')}  run {v.get('run_id')}  "
+                   f"{str(v.get('content_hash'))[:12]}  {v.get('title')}")
     click.echo("fetches (pages):")
     for p in provenance["pages"]:
         click.echo(f"  {p.get('fetched_at')}  run {p.get('run_id')}  {p.get('kind')}  HTTP {_num(p.get('status'))}  "
                    f"sha256 {str(p.get('sha256') or '-')[:12]}  {p.get('size') or 0} bytes  "
                    f"etag {p.get('etag') or '-'}  last-modified {p.get('last_modified') or '-'}"
                    + (f"  error {p['error']}" if p.get("error") else "")
-                   + (f"  answered by {p['final_url']}" if p.get("final_url") not in (None, p.get("url")) else ""))  # fmt: skip
+                   + (f"  answered by {p['final_url']}" if p.get("final_url") not in (None, p.get("url")) else ""))
     click.echo("listed on:")
     for entry in provenance["listings"]:
         click.echo(f"  {entry.get('listing_url')}  page {_num(entry.get('page_no'))} position "
-                   f"{_num(entry.get('position'))}  {entry.get('listed_date') or '-'}  {entry.get('listed_title') or ''}")  # fmt: skip
+                   f"{_num(entry.get('position'))}  {entry.get('listed_date') or '-'}  "
+                   f"{entry.get('listed_title') or ''}")
     if body:
         click.echo("")
         click.echo(row.get("body_text") or "")

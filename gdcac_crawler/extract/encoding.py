@@ -13,8 +13,8 @@ names are normalised first: ``gb2312``, ``gbk``, ``cp936`` → ``gb18030``; ``la
 valid UTF-8 or GB18030 is tried after those two: it would decode any bytes "successfully" into mojibake.
 When nothing decodes cleanly the candidate with the fewest U+FFFD wins, and the choice says so.
 
-:func:`fix_response` applies the choice to a Scrapy response (``response.replace(encoding=...)``); the
-downloader middleware :class:`gdcac_crawler.downloadermiddlewares.encoding.EncodingMiddleware` runs it on every fetched page,
+:func:`fix_response` applies the choice to a Scrapy response (``response.replace(encoding=...)``); the downloader
+middleware :class:`gdcac_crawler.downloadermiddlewares.encoding.EncodingMiddleware` runs it on every fetched page,
 and :func:`response_from_bytes` builds a response from saved bytes the same way (fixtures, ``gdcac extract``).
 """
 
