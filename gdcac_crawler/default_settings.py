@@ -93,3 +93,5 @@ GDCAC_HEALTH_MAX_EMPTY_RATE = 0.25
 GDCAC_HEALTH_MAX_BLOCKED = 0
 #: Unhealthy when failed pages plus ERROR log lines exceed this.
 GDCAC_HEALTH_MAX_ERRORS = 10
+#: Unhealthy when more than this share of the article fetches failed for good (after retries).
+GDCAC_HEALTH_MAX_FAILED_ARTICLE_RATE = 0.1

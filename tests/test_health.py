@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 
 from gdcac_crawler.extensions.health import ExitStatus, HealthPolicy, assess, exit_status
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
+from gdcac_mirror.crawl import crawl_command, crawl_env
 
 EXIT_OK, EXIT_UNHEALTHY, EXIT_INCOMPLETE = ExitStatus.OK, ExitStatus.UNHEALTHY, ExitStatus.INCOMPLETE
 
@@ -140,8 +143,13 @@ def test_healthy_stats_are_healthy() -> None:
 
 
 def test_an_unchanged_incremental_run_is_healthy() -> None:
-    stats = {"gdcac/listing/pages": 3, "gdcac/listing/entries": 24, "finish_reason": "finished"}
+    # every entry is an article archived before: recognised, nothing to fetch
+    stats = {"gdcac/listing/pages": 3, "gdcac/listing/entries": 24, "gdcac/incremental/known_entries": 24,
+             "finish_reason": "finished"}
     assert assess(stats) == []
+    # the same listings where nothing is recognised (every entry off-site, or not an article page)
+    assert assess({**stats, "gdcac/incremental/known_entries": 0}) == [
+        "no article archived or recognised: listings showed 24 entries, none of them a same-site article"]
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -158,9 +166,28 @@ def test_an_unchanged_incremental_run_is_healthy() -> None:
     ({"gdcac/archive/failed": 8, "log_count/ERROR": 3}, "11 errors (failed pages and ERROR log lines; limit 10)"),
     ({"gdcac/archive/failed": 11, "log_count/ERROR": 11, "retry/max_reached": 11},
      "11 errors (failed pages and ERROR log lines; limit 10)"),
+    ({"gdcac/section/not_found": 1, "gdcac/section/not_found_on": "http://h/", "gdcac/listing/pages": 0,
+      "gdcac/listing/entries": 0}, "the section was not found by its name on the home page http://h/"),
+    ({"gdcac/column/all_failed": 2, "gdcac/column/all_failed_names": ["法律法规", "规范性文件"]},
+     "every listing page of 2 columns failed (法律法规, 规范性文件)"),
+    ({"gdcac/article/failed": 7}, "7 of 60 article fetches failed (12%, limit 10%)"),
 ])
 def test_each_condition(change, expected) -> None:
     assert assess({**HEALTHY, **change}) == [expected]
+
+
+def test_an_unfetchable_start_is_the_one_reason() -> None:
+    stats = {"gdcac/start/error": "http://127.0.0.1:9/: ConnectionRefusedError: Connection was refused",
+             "gdcac/archive/failed": 2, "finish_reason": "finished"}
+    assert assess(stats) == [
+        "the start page could not be fetched: http://127.0.0.1:9/: ConnectionRefusedError: Connection was refused"]
+
+
+def test_failed_article_share_is_held_to_its_limit() -> None:
+    stats = {**HEALTHY, "gdcac/article/failed": 6}  # 10% of 60: at the limit, not over it
+    assert assess(stats) == []
+    assert assess(stats, HealthPolicy(max_failed_article_rate=0.05)) == [
+        "6 of 60 article fetches failed (10%, limit 5%)"]
 
 
 def test_rates_wait_for_enough_articles() -> None:
@@ -182,3 +209,31 @@ def test_exit_statuses() -> None:
     assert code == EXIT_UNHEALTHY and line.endswith("(and it did not finish: shutdown)")
     code, line = exit_status({**HEALTHY, "gdcac/health/status": "healthy", "finish_reason": "shutdown"})
     assert code == EXIT_INCOMPLETE and "same JOBDIR" in line
+
+
+def test_a_second_interrupt_forces_the_shutdown_exits_4_and_the_row_says_so(faults, tmp_path) -> None:
+    mirror = faults([{"kinds": ["article"], "fault": "slow", "delay": 30}])  # every article hangs
+    db = tmp_path / "a.sqlite"
+    proc = subprocess.Popen(crawl_command(mirror.base_url, db, extra=NO_RETRIES), env=crawl_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any("/content/" in p for p in mirror.stats()["by_path"]):  # article requests are in flight
+            assert proc.poll() is None and time.monotonic() < deadline, "the crawl never reached an article"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)  # graceful: waits for the hanging articles …
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)  # … forced
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == EXIT_INCOMPLETE, stderr[-2000:]
+    assert re.search(r"run \S+ did not finish \(shutdown_forced\)", stderr.strip().splitlines()[-1]), stderr[-2000:]
+    conn = sqlite3.connect(db)
+    try:
+        finish_reason, finished_at, listing_pages = conn.execute(
+            "SELECT finish_reason, finished_at, listing_pages FROM runs").fetchone()
+    finally:
+        conn.close()
+    assert finish_reason == "shutdown_forced" and finished_at is not None
+    assert listing_pages > 0  # the listing pages fetched before the interrupt were flushed, not lost

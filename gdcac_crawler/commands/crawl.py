@@ -6,6 +6,12 @@ runner, which calls it, use it), keeps the crawler it created and, once the proc
 verdict that :class:`gdcac_crawler.extensions.health.RunHealth` left in its stats: 3 for an unhealthy run, 4 for
 a run that did not finish, with one line on stderr saying why (:func:`gdcac_crawler.extensions.health.exit_status`,
 the statuses of :class:`gdcac_crawler.extensions.health.ExitStatus`).
+
+A second SIGINT/SIGTERM makes Scrapy stop at once, without closing the spider: no ``spider_closed`` signal,
+so no run row closed, no health, no finish reason — and Scrapy's own command would exit 0.  This one sees that
+the spider never closed and sends ``spider_closed`` itself with the reason ``shutdown_forced``
+(:data:`~gdcac_crawler.extensions.health.FORCED_SHUTDOWN`): the archive flushes what it buffered and closes
+the run's row with that reason, and the exit status is 4.
 """
 
 from __future__ import annotations
@@ -13,13 +19,25 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from gdcac_crawler.extensions.health import ExitStatus, exit_status
+from gdcac_crawler.extensions.health import FORCED_SHUTDOWN, ExitStatus, exit_status
 
 if TYPE_CHECKING:
     import argparse
+
+    from scrapy.crawler import Crawler
+
+
+def close_forced(crawler: Crawler) -> bool:
+    """After the process stopped: if the spider opened but never closed (a forced shutdown), close it now
+    with the reason ``shutdown_forced``; whether it had to."""
+    if crawler.spider is None or crawler.stats.get_value("finish_reason") is not None:
+        return False
+    crawler.signals.send_catch_log(signal=signals.spider_closed, spider=crawler.spider, reason=FORCED_SHUTDOWN)
+    return True
 
 
 class Command(ScrapyCrawlCommand):
@@ -41,6 +59,7 @@ class Command(ScrapyCrawlCommand):
         if self.crawler_process.bootstrap_failed:
             self.exitcode = ExitStatus.BOOTSTRAP_FAILED
             return
+        close_forced(crawler)
         code, line = exit_status(crawler.stats.get_stats())
         if code:
             print(line, file=sys.stderr, flush=True)

@@ -2,9 +2,14 @@
 
 A run is **unhealthy** when
 
-* it finished but archived no article although its listings showed entries and it asked for article pages
-  (a new article template, or every article page failing), or the section page showed no columns, or its
+* its start could not be fetched: neither the profile's section page nor the portal's home page answered
+  (DNS failure, connection refused, timeout, an HTTP error — ``gdcac/start/error`` names the URL and the error);
+* the section was not found (no link named like it on the home page) or showed no columns, or every listing
+  page of a column failed (``gdcac/column/all_failed``);
+* it finished but neither archived an article nor recognised one as archived already although its listings
+  showed entries (a new article template, every article page failing, entries that are no articles), or its
   listing pages showed no entries at all (a new listing template);
+* more than ``GDCAC_HEALTH_MAX_FAILED_ARTICLE_RATE`` of its article fetches failed for good;
 * it met block or challenge pages (a WAF page served with 200, 403 maintenance pages, 412/521 JavaScript
   challenges — counted by the guard middleware under ``gdcac/blocked/<kind>`` and archived as ``blocked``
   pages, or, without the guard, failed with status 403, 412 or 521) more than ``GDCAC_HEALTH_MAX_BLOCKED``
@@ -26,8 +31,8 @@ archive pipeline stores it in the run's row.  The project's ``crawl`` command
 1     Scrapy could not start the crawl (a bad spider argument, an unusable setting)
 2     usage error (Scrapy's own: unknown option, no spider named)
 3     the run is unhealthy (the reason is the last line on stderr)
-4     the run did not finish (interrupted: SIGINT/SIGTERM, or a CLOSESPIDER limit); resume it with the same
-      ``JOBDIR``
+4     the run did not finish (interrupted: SIGINT/SIGTERM — a second one forces the shutdown, and the run's
+      row says ``shutdown_forced`` — or a CLOSESPIDER limit); resume it with the same ``JOBDIR``
 ====  ======================================================================================================
 
 Why a small extension and not Spidermon: Spidermon's monitors would express these checks, but it does not
@@ -40,7 +45,7 @@ crawler that must stay easy to install from cron.  The checks here are a pure fu
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -84,6 +89,12 @@ HEALTH_STATUS_KEY = "gdcac/health/status"
 """The stats key of the run's :class:`Health`."""
 HEALTH_REASON_KEY = "gdcac/health/reason"
 """The stats key of the reasons an unhealthy run is unhealthy (``; ``-separated)."""
+START_ERROR_KEY = "gdcac/start/error"
+"""The stats key the spider sets when no start page (section page, home page) could be fetched:
+``"<url>: <error>"``."""
+FORCED_SHUTDOWN = "shutdown_forced"
+"""The finish reason of a run whose shutdown a second SIGINT/SIGTERM forced (Scrapy then stops at once, without
+closing the spider: the crawl command closes the run's row with this reason)."""
 #: Archive outcomes (``gdcac/archive/<outcome>``) that count as an article archived by the run.
 ARCHIVED_OUTCOMES = (ArchiveOutcome.NEW, ArchiveOutcome.CHANGED, ArchiveOutcome.UNCHANGED,
                      ArchiveOutcome.NOT_MODIFIED, ArchiveOutcome.REMOVED, "already_removed")
@@ -99,6 +110,7 @@ class HealthPolicy:
     max_empty_rate: float = default_settings.GDCAC_HEALTH_MAX_EMPTY_RATE
     max_blocked: int = default_settings.GDCAC_HEALTH_MAX_BLOCKED
     max_errors: int = default_settings.GDCAC_HEALTH_MAX_ERRORS
+    max_failed_article_rate: float = default_settings.GDCAC_HEALTH_MAX_FAILED_ARTICLE_RATE
 
     @classmethod
     def from_settings(cls, settings: Any) -> HealthPolicy:
@@ -109,6 +121,7 @@ class HealthPolicy:
             max_empty_rate=settings.getfloat("GDCAC_HEALTH_MAX_EMPTY_RATE"),
             max_blocked=settings.getint("GDCAC_HEALTH_MAX_BLOCKED"),
             max_errors=settings.getint("GDCAC_HEALTH_MAX_ERRORS"),
+            max_failed_article_rate=settings.getfloat("GDCAC_HEALTH_MAX_FAILED_ARTICLE_RATE"),
         )
 
 
@@ -129,6 +142,49 @@ def _pct(rate: float) -> str:
     return f"{100 * rate:.0f}%"
 
 
+def _walk_reasons(stats: Mapping[str, Any], get: Callable[[str], int]) -> list[str]:
+    """What went wrong in the walk itself: the start, the section, its columns, their listing pages."""
+    start_error = stats.get(START_ERROR_KEY)
+    if start_error:
+        return [f"the start page could not be fetched: {start_error}"]
+    reasons = []
+    if get("gdcac/section/not_found"):
+        where = stats.get("gdcac/section/not_found_on")
+        reasons.append("the section was not found by its name on the home page" + (f" {where}" if where else ""))
+    if get("gdcac/section/no_columns"):
+        reasons.append("the section page showed no columns")
+    if failed_columns := get("gdcac/column/all_failed"):
+        names = stats.get("gdcac/column/all_failed_names") or []
+        detail = f" ({', '.join(str(n) for n in names)})" if names else ""
+        reasons.append(f"every listing page of {failed_columns} column{'s' if failed_columns > 1 else ''} "
+                       f"failed{detail}")
+    listing_pages, entries = get("gdcac/listing/pages"), get("gdcac/listing/entries")
+    if listing_pages and not entries:
+        reasons.append(f"{listing_pages} listing pages showed no entries")
+    return reasons
+
+
+def _article_reasons(get: Callable[[str], int], policy: HealthPolicy, finished: bool) -> list[str]:
+    """What went wrong with the articles the listings showed: none archived or recognised, or too many failed."""
+    reasons = []
+    entries = get("gdcac/listing/entries")
+    requested = get("gdcac/article/requested") + get("gdcac/incremental/revisits")
+    archived = sum(get(f"gdcac/archive/{k}") for k in ARCHIVED_OUTCOMES)
+    recognised = get("gdcac/incremental/known_entries") + get("gdcac/resume/skipped_articles")
+    if finished and entries and not archived and not recognised:
+        if requested:
+            reasons.append(f"no article archived: {requested} article pages requested, listings showed {entries} "
+                           "entries")
+        else:
+            reasons.append(f"no article archived or recognised: listings showed {entries} entries, none of them "
+                           "a same-site article")
+    failed = get("gdcac/article/failed")
+    if requested and failed / requested > policy.max_failed_article_rate:
+        reasons.append(f"{failed} of {requested} article fetches failed ({_pct(failed / requested)}, "
+                       f"limit {_pct(policy.max_failed_article_rate)})")
+    return reasons
+
+
 def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
            finish_reason: str | None = None) -> list[str]:
     """The reasons a run with these stats is unhealthy (empty: healthy), most telling first.  A run that did
@@ -138,17 +194,10 @@ def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
         value = stats.get(key, 0)
         return int(value) if isinstance(value, (int, float)) else 0
 
-    reasons: list[str] = []
-    if get("gdcac/section/no_columns"):
-        reasons.append("the section page showed no columns")
-    listing_pages, entries = get("gdcac/listing/pages"), get("gdcac/listing/entries")
-    if listing_pages and not entries:
-        reasons.append(f"{listing_pages} listing pages showed no entries")
-    requested = get("gdcac/article/requested") + get("gdcac/incremental/revisits")
-    archived = sum(get(f"gdcac/archive/{k}") for k in ARCHIVED_OUTCOMES)
     finished = (finish_reason or stats.get("finish_reason") or "finished") == "finished"
-    if finished and entries and requested and not archived:
-        reasons.append(f"no article archived: {requested} article pages requested, listings showed {entries} entries")
+    reasons = _walk_reasons(stats, get)
+    if not stats.get(START_ERROR_KEY):
+        reasons += _article_reasons(get, policy, finished)
     blocked, kinds = blocked_count(stats)
     if blocked > policy.max_blocked:
         detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()) if n)

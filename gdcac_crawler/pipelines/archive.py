@@ -160,6 +160,7 @@ class ArchivePipeline:
         """Closes the run's row: removals of a full walk, counts, stats and health; then the archive."""
         if self.archive is None:
             return
+        self._run(self.archive.flush)  # already done by close_spider, unless a forced shutdown skipped it
         stats = self.crawler.stats
         if spider_mode(spider) == CrawlMode.FULL and reason == "finished":
             if getattr(spider, "walk_complete", lambda: True)():

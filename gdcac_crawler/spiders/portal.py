@@ -44,6 +44,7 @@ from gdcac_crawler.addon import GdcacAddon
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.clock import new_run_id, utc_now
 from gdcac_crawler.exceptions import BlockedResponse, UnwantedResponse
+from gdcac_crawler.extensions.health import FORCED_SHUTDOWN
 from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.fallback import is_fallback
 from gdcac_crawler.extract.listing import extract_listing, extract_section
@@ -167,6 +168,10 @@ class PortalSpider(scrapy.Spider):
             self.crawler.signals.connect(self._close_job, signal=signals.spider_closed)
 
     def _close_job(self, spider: Any = None, reason: str = "finished") -> None:
+        """Record in ``JOBDIR`` how the run ended; after a forced shutdown Scrapy's queue on disk cannot be
+        trusted, so the run stays ``running`` (an unclean end: the next process walks again)."""
+        if reason == FORCED_SHUTDOWN:
+            return
         if self.job is not None and self.jobdir:
             close_job(self.jobdir, self.job, finished=reason == "finished",
                       incomplete_pages=self.job.incomplete_pages + self.incomplete_pages)
