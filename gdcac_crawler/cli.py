@@ -415,7 +415,7 @@ def show(article: str, db: str, fmt: str, body: bool) -> None:
     \b
     Examples:
       gdcac show 1f0c5e0b9a7d3c21 --db archive/demo.sqlite
-      gdcac show https://www.gdcac.gov.cn/zcfg/zcjd/content/post_2107282.html --format json
+      gdcac show https://www.cagd.gov.cn/zcfg/zcjd/content/post_2107282.html --format json
     """
     with open_archive(db) as archive:
         row = archive.get_article(article)

@@ -52,6 +52,11 @@ GDCAC_ATTACHMENTS_MAX_SIZE = 100 * 1024 * 1024
 #: stored file, ``not_modified``); off: download every attachment every time.
 GDCAC_ATTACHMENTS_REVALIDATE = True
 
+# --- The portal (gdcac_crawler.spiders.portal) -----------------------------------------------------------
+#: The live portal's origin (``https://host``), when it is not the profile's own: the scheme and host of every
+#: archived URL.  ``-a portal_url=`` sets it for one crawl; ``""`` keeps the profile's.
+GDCAC_PORTAL_URL = ""
+
 # --- The archive (gdcac_crawler.pipelines.archive) ------------------------------------------------------------
 #: The SQLite archive the crawl writes to (created with its schema if missing).
 GDCAC_ARCHIVE_PATH = "archive/gdcac.sqlite"

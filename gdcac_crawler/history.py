@@ -73,7 +73,7 @@ def render_history(article: dict[str, Any], versions: list[dict[str, Any]], *, d
 def history_command(article: str, db: str, no_diff: bool) -> None:
     """Every version of ARTICLE (its URL or 16-character id), with a unified diff between consecutive versions.
 
-    Example: gdcac history https://www.gdcac.gov.cn/zcfg/zcjd/content/post_2107282.html --db archive/demo.sqlite
+    Example: gdcac history https://www.cagd.gov.cn/zcfg/zcjd/content/post_2107282.html --db archive/demo.sqlite
     """
     if not Path(db).exists():
         raise click.ClickException(f"no archive at {db}")

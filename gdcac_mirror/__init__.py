@@ -1,4 +1,4 @@
-"""The offline mirror of www.gdcac.gov.cn's 政策法规 section, and a way to run it for tests and benchmarks.
+"""The offline mirror of the Guangdong Cyberspace Administration portal's 政策法规 section, and a way to run it for tests and benchmarks.
 
 The same generated content comes in two **renderings** (:data:`RENDERINGS`), each built into its own
 committed directory with a manifest of the same schema:
@@ -42,6 +42,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from gdcac_mirror.content import BASE_URL, PAGE_ORIGIN
 
 __all__ = ["RENDERINGS", "SITE_CAGD_DIR", "SITE_DIR", "MirrorError", "MirrorProcess", "load_manifest",
            "rendering_dir"]
@@ -196,9 +198,10 @@ class MirrorProcess:
     # -- helpers ------------------------------------------------------------------------------------
 
     def url(self, path: str) -> str:
-        """The mirror's URL for a root-relative ``path`` (or a canonical ``https://www.gdcac.gov.cn/…`` URL)."""
-        if path.startswith("https://www.gdcac.gov.cn"):
-            path = path[len("https://www.gdcac.gov.cn"):] or "/"
+        """The mirror's URL for a root-relative ``path`` (or a URL on the live origin or the pages' host)."""
+        for origin in (BASE_URL, PAGE_ORIGIN):
+            if path.startswith(origin):
+                path = path[len(origin):] or "/"
         return self.base_url + path
 
     def stats(self) -> dict[str, Any]:

@@ -25,8 +25,13 @@ from pathlib import Path
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 """The committed corpus the build reads (and nothing else)."""
 
-BASE_URL = "https://www.gdcac.gov.cn"
-"""The live portal's origin: canonical URLs of mirror pages start with it."""
+BASE_URL = "https://www.cagd.gov.cn"
+"""The live portal's origin (the gdcac profile's): the identity of every mirror page in the manifest starts
+with it, whichever host the page's own links name."""
+PAGE_ORIGIN = "https://www.gdcac.gov.cn"
+"""The origin this rendering's pages write in their absolute links: the platform's scheme for the portal, a
+host the gdcac profile accepts as an alias of the live origin (so a crawl canonicalises it to
+:data:`BASE_URL`)."""
 SITE_DOMAIN = "www.gdcac.gov.cn"
 SITE_NAME = "广东省互联网信息办公室"
 SITE_ID_CODE = "4400000137"  # placeholder

@@ -4,7 +4,7 @@ A :class:`FaultPlan` is a seed and an ordered list of :class:`FaultRule`.  For e
 (control paths under ``/__mirror__/`` are never faulted) the plan counts the request (``nth``: 1 for the first
 request of that path since the plan was set) and picks the first rule that
 
-- matches the path: ``path`` (exact, root-relative; a canonical ``https://www.gdcac.gov.cn/…`` URL is
+- matches the path: ``path`` (exact, root-relative; a URL on the live origin or the pages' host is
   accepted), ``prefix``, and ``kinds`` (see :func:`page_kind`); a rule with none of them matches every path;
 - is still within ``times`` (the rule only applies to the first ``times`` requests of a path);
 - fires under its ``rate``: ``draw(seed, rule index, path, nth) < rate``, a hash, so the same requests in the
@@ -34,11 +34,12 @@ from urllib.parse import parse_qs
 
 from twisted.web import server
 
-from gdcac_mirror.content import BASE_URL
+from gdcac_mirror.content import BASE_URL, PAGE_ORIGIN
 from gdcac_mirror.reactor import installed_reactor
 from gdcac_mirror.responses import HTML_UTF8, Response, not_found, send
 
-CANONICAL = BASE_URL
+CANONICAL = (BASE_URL, PAGE_ORIGIN)
+"""Origins a fault rule's path may be given on (the live identity, the pages' own host)."""
 KINDS = ("root", "section", "listing", "article", "file", "robots", "other")
 DEFAULT_RETRY_AFTER = 5
 DEFAULT_DELAY = 10.0
@@ -80,8 +81,9 @@ def draw(seed: int, index: int, path: str, nth: int) -> float:
 
 
 def _local(path: str) -> str:
-    if path.startswith(CANONICAL):
-        path = path[len(CANONICAL):] or "/"
+    for origin in CANONICAL:
+        if path.startswith(origin):
+            path = path[len(origin):] or "/"
     if not path.startswith("/"):
         raise FaultConfigError(f"a rule's path must be root-relative: {path!r}")
     return path

@@ -1,7 +1,7 @@
 """The mirror's HTML: every page template of the site, modelled on Guangdong's shared site platform.
 
 Pure functions from :mod:`gdcac_mirror.content` objects to ``str``.  Links are mostly absolute to the
-canonical host (``https://www.gdcac.gov.cn/...``, as the platform writes them) and about one in four
+platform's host for the portal (``https://www.gdcac.gov.cn/...``, an alias of the live origin) and about one in four
 root-relative; which one is decided by a checksum of the page and the target, so it is the same on every
 build.  Text is HTML-escaped with ``&``, ``<`` and ``>`` only, so that the seed's characters stay as they are.
 Every page is UTF-8 with ``<meta charset="UTF-8">`` except the legacy-encoded articles
@@ -15,9 +15,9 @@ import zlib
 from collections.abc import Iterable, Sequence
 
 from gdcac_mirror.content import (
-    BASE_URL,
     HEADER_LINES,
     ICP_NUMBER,
+    PAGE_ORIGIN,
     SECTION_CODE,
     SECTION_NAME,
     SITE_DOMAIN,
@@ -54,11 +54,11 @@ def href(path: str, context: str) -> str:
     except about one link in four, which stays root-relative."""
     if zlib.crc32(f"{context}|{path}".encode()) % 4 == 0:
         return path
-    return BASE_URL + path
+    return PAGE_ORIGIN + path
 
 
 def absolute(path: str) -> str:
-    return BASE_URL + path
+    return PAGE_ORIGIN + path
 
 
 # --- page furniture ------------------------------------------------------------------------------------

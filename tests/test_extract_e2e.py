@@ -11,6 +11,7 @@ import sqlite3
 import pytest
 
 from gdcac_mirror import SITE_DIR, load_manifest
+from gdcac_mirror.content import BASE_URL
 
 SEED = "/zcfg/zcjd/content/post_2107282.html"  # holds 勠, a GBK character outside GB2312
 PLATFORM = "/zcfg/gfxwj/content/post_2101693.html"
@@ -44,7 +45,7 @@ def test_gbk_pages_decode_to_the_right_text_and_the_encoding_is_recorded(faulty_
     for path, declared in ((SEED, "gb2312"), (PLATFORM, "utf-8")):
         row = conn.execute("SELECT a.title, a.body_text, p.declared_encoding, p.encoding FROM articles a "
                            "JOIN pages p ON p.article_id = a.id WHERE a.url = ?",
-                           ["https://www.gdcac.gov.cn" + path]).fetchone()
+                           [BASE_URL + path]).fetchone()
         assert row["title"] == manifest[path]["title"]
         assert row["body_text"].split("\n") == manifest[path]["body_paragraphs"]
         assert "\ufffd" not in row["body_text"]
@@ -66,7 +67,7 @@ def test_attachments_are_stored_by_sha256_with_their_names(faulty_crawl) -> None
                 if f["path"]]
     assert len(rows) == len(expected) == 6
     for article_url, path, name in expected:
-        row = rows["https://www.gdcac.gov.cn" + path]
+        row = rows[BASE_URL + path]
         assert row["article_id"] == hashlib.sha256(article_url.encode()).hexdigest()[:16]
         assert row["name"] == name and row["run_id"] == "run-enc"
         if path == HTML_FOR_PDF:
@@ -92,6 +93,7 @@ def test_an_html_page_served_for_a_pdf_is_a_failed_attachment(faulty_crawl) -> N
 def test_the_generic_profile_alone_crawls_the_mirror(mirror, tmp_path, crawl_mirror) -> None:
     db = tmp_path / "generic.sqlite"
     crawl_mirror(mirror, db, *LENIENT, "-a", "profile=generic@https://www.gdcac.gov.cn/zcfg/",
+                 "-a", f"portal_url={BASE_URL}",
                  "-a", "run_id=run-generic", spider="portal", timeout=240, check=True)
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
@@ -124,7 +126,7 @@ def test_a_second_run_revalidates_stored_attachments_instead_of_downloading_them
     for row in rows:  # every file asked for with its validators; the mirror answered 304
         assert (row["status"], row["run_id"], row["error"]) == ("not_modified", "run-2", None), dict(row)
         assert row["etag"] and row["last_modified"] and (store / row["path"]).is_file()
-        raw = (SITE_DIR / row["url"].split("gdcac.gov.cn/", 1)[1]).read_bytes()
+        raw = (SITE_DIR / row["url"].removeprefix(BASE_URL + "/")).read_bytes()
         assert row["sha256"] == hashlib.sha256(raw).hexdigest() and row["size"] == len(raw)
     stats = json.loads(conn.execute("SELECT stats FROM runs WHERE id = 'run-2'").fetchone()[0])
     assert stats["gdcac/attachments/not_modified"] == 6 and "gdcac/attachments/stored" not in stats

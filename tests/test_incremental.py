@@ -31,7 +31,7 @@ from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 from tests.factories import make_fetch
 
 BASE = "http://127.0.0.1:8999"
-LIVE = "https://www.gdcac.gov.cn"
+LIVE = "https://www.cagd.gov.cn"
 ZCJD = f"{LIVE}/zcfg/zcjd/index.html"
 #: A revisit window that covers every article of the mirror (published 2022–2025), first-run captures too.
 REVISIT_ALL = {"GDCAC_REVISIT_DAYS": "36500", "GDCAC_REVISIT_BACKFILLED": "True"}
@@ -193,7 +193,7 @@ def test_history_shows_versions_and_a_diff(runs) -> None:
     assert f"-title: {change['before']}" in lines and f"+title: {change['after']}" in lines
     by_id = CliRunner().invoke(main, ["history", article_id(change["url"]), "--db", str(runs["inc"]), "--no-diff"])
     assert by_id.exit_code == 0 and "+title" not in by_id.output
-    missing = CliRunner().invoke(main, ["history", "https://www.gdcac.gov.cn/none.html", "--db", str(runs["inc"])])
+    missing = CliRunner().invoke(main, ["history", "https://www.cagd.gov.cn/none.html", "--db", str(runs["inc"])])
     assert missing.exit_code != 0 and "no article" in missing.output
 
 

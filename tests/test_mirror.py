@@ -16,9 +16,13 @@ from parsel import Selector
 
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 from gdcac_mirror.build import build_site
+from gdcac_mirror.content import BASE_URL, PAGE_ORIGIN
 from tests.support.http import http_fetch as fetch
 
-CANONICAL = "https://www.gdcac.gov.cn"
+LIVE = BASE_URL
+"""The live origin: the manifest's URLs (the archive's identities) start with it."""
+PAGES = PAGE_ORIGIN
+"""The host the rendering's pages write in their absolute links (an alias of the live origin)."""
 SEED_TEXT = Path(SITE_DIR).parent / "corpus" / "seed_article.txt"
 WIDGET_LINES = {"【字体：大 中 小】", "分享到：", "打印本页", "关闭窗口", "相关导读:"}
 
@@ -28,7 +32,10 @@ WIDGET_LINES = {"【字体：大 中 小】", "分享到：", "打印本页", "�
 
 def local(url: str) -> str:
     """A link as found in a page, as a root-relative path on the mirror."""
-    return url[len(CANONICAL):] if url.startswith(CANONICAL) else url
+    for origin in (PAGES, LIVE):
+        if url.startswith(origin):
+            return url[len(origin):]
+    return url
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -279,7 +286,7 @@ def test_listing_pages_match_the_manifest(mirror: MirrorProcess, manifest: dict[
             assert [s["title"] for s in seen] == [e["title"] for e in page["entries"]]
             assert [s["text"] for s in seen] == [e["title"] for e in page["entries"]]
             assert [s["date"] for s in seen] == [e["date"] for e in page["entries"]]
-            assert [CANONICAL + s["url"] if s["url"].startswith("/") else s["url"] for s in seen] == \
+            assert [LIVE + local(s["url"]) if local(s["url"]).startswith("/") else s["url"] for s in seen] == \
                 [e["url"] for e in page["entries"]]
             assert len(seen) <= col["per_page"]
             dates += [e["date"] for e in page["entries"]]
@@ -308,7 +315,7 @@ def test_links_mix_absolute_and_root_relative() -> None:
     for page in Path(SITE_DIR).rglob("*.html"):
         text = page.read_bytes().decode(encodings.get("/" + page.relative_to(SITE_DIR).as_posix(), "utf-8"))
         hrefs += Selector(text=text).css("a::attr(href)").getall()
-    absolute = sum(h.startswith(CANONICAL + "/") for h in hrefs)
+    absolute = sum(h.startswith(PAGES + "/") for h in hrefs)
     relative = sum(h.startswith("/") and not h.startswith("//") for h in hrefs)
     assert absolute > relative > 0
 
@@ -336,7 +343,7 @@ def test_manifest_counts(manifest: dict[str, Any]) -> None:
     for art in manifest["articles"]:
         variants[art["variant"]] = variants.get(art["variant"], 0) + 1
         assert re.fullmatch(r"\d{7}", str(art["id"]))
-        assert art["url"] == CANONICAL + art["path"]
+        assert art["url"] == LIVE + art["path"]
         assert re.fullmatch(rf"/zcfg/{art['column']}/content/post_{art['id']}\.html", art["path"])
         year = datetime.fromisoformat(art["published"]).year
         assert 2019 <= year <= 2024
@@ -387,7 +394,7 @@ def test_every_article_page_matches_the_manifest(mirror: MirrorProcess, manifest
         assert [(local(i.attrib["src"]), i.attrib["alt"]) for i in imgs] == \
             [(im["path"], im["alt"]) for im in art["images"]]
         for im in art["images"]:
-            assert im["src"] == CANONICAL + im["path"] and im["caption"] in art["body_paragraphs"]
+            assert im["src"] == LIVE + im["path"] and im["caption"] in art["body_paragraphs"]
         links = container.css("div.fjlis a.nfw-cms-attachment")
         assert [(a.attrib["href"] and local(a.attrib["href"]) or None, a.attrib["alt"], a.css("::text").get())
                 for a in links] == [(x["path"], x["name"], x["link_text"]) for x in art["attachments"]]

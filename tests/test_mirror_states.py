@@ -16,6 +16,7 @@ from parsel import Selector
 
 from gdcac_mirror import SITE_DIR, MirrorError, MirrorProcess, load_manifest
 from gdcac_mirror.build import HEADERS_NAME, build_site
+from gdcac_mirror.content import BASE_URL, PAGE_ORIGIN
 from gdcac_mirror.content import generate_site
 from gdcac_mirror.states import (
     BODY_EDIT_SENTENCE,
@@ -27,11 +28,13 @@ from gdcac_mirror.states import (
 from tests.support.http import Fetched
 from tests.support.http import http_fetch as fetch
 
-CANONICAL = "https://www.gdcac.gov.cn"
 HIDDEN = {"manifest.json", STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME}
 
 def local(url: str) -> str:
-    return url[len(CANONICAL):] if url.startswith(CANONICAL) else url
+    for origin in (PAGE_ORIGIN, BASE_URL):  # the pages' host, the live origin of the manifest's URLs
+        if url.startswith(origin):
+            return url[len(origin):]
+    return url
 
 
 def site_paths() -> list[str]:

@@ -17,7 +17,7 @@ from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_mirror import SITE_DIR
 
 BASE = "http://127.0.0.1:8999"
-ZCJD = "https://www.gdcac.gov.cn/zcfg/zcjd/index.html"
+ZCJD = "https://www.cagd.gov.cn/zcfg/zcjd/index.html"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_section_page_yields_every_column_on_the_fetch_base(spider) -> None:
                                          f"{BASE}/zcfg/gfxwj/index.html"]
     assert [r.cb_kwargs["column"] for r in requests] == ["政策解读", "法律法规", "规范性文件"]
     assert len(items) == 1 and isinstance(items[0], ListingItem) and items[0].fetch.kind == "section"
-    assert items[0].url == "https://www.gdcac.gov.cn/zcfg/index.html"
+    assert items[0].url == "https://www.cagd.gov.cn/zcfg/index.html"
 
 
 def test_capped_pager_is_not_the_end(spider) -> None:
@@ -97,7 +97,7 @@ def test_article_item_carries_canonical_url_and_provenance(spider) -> None:
     page.headers["ETag"] = '"e1"'
     (item,) = spider.parse_article(page, column="政策解读", listed_title="t", listed_date="2022-06-22")
     assert isinstance(item, ArticleItem)
-    assert item.url == "https://www.gdcac.gov.cn" + path
+    assert item.url == "https://www.cagd.gov.cn" + path
     assert item.fetch.url == BASE + path and item.fetch.status == 200 and item.fetch.run_id == "run-t"
     assert item.fetch.etag == '"e1"' and item.fetch.size == len(page.body) and len(item.fetch.sha256) == 64
     assert item.fetch.fetched_at.endswith("Z") and item.fetch.declared_encoding == "utf-8"

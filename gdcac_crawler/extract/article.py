@@ -104,6 +104,14 @@ def extract_article(response: Any, profile: Profile, *, url: str | None = None) 
         return _extract_article(root, response, profile, url, owned=own)
 
 
+def _live(profile: Profile, url: str | None, page_url: str) -> str | None:
+    """A same-site resource's URL on the live origin (images and attachments linked on an alias host, or on
+    the mirror, are the portal's), any other URL as written."""
+    if url and profile.is_same_site(url, page_url):
+        return profile.canonical(url)
+    return url
+
+
 def _extract_article(root: etree._Element, response: Any, profile: Profile, url: str | None,
                      owned: bool) -> ArticleFields:
     page_url = url or profile.canonical(getattr(response, "url", profile.base_url + "/"))
@@ -149,8 +157,8 @@ def _extract_article(root: etree._Element, response: Any, profile: Profile, url:
         "column_path": column.value,
         "body_lines": content.lines,
         "body_html": content.html,
-        "images": content.images,
-        "attachments": attachments.value,
+        "images": [{**image, "src": _live(profile, image["src"], page_url)} for image in content.images],
+        "attachments": [{**att, "url": _live(profile, att["url"], page_url)} for att in attachments.value],
         "related": related.value,
         "meta": page.meta,
         "methods": {key: method for key in METHOD_ORDER if (method := resolved[key].method) is not None},

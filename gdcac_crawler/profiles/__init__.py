@@ -1,6 +1,6 @@
 """Portal profiles: one module per portal, each defining ``PROFILE``.
 
-``gdcac`` (www.gdcac.gov.cn) and ``drc`` (drc.gd.gov.cn) are portals; ``generic`` names none and uses only
+``gdcac`` (www.cagd.gov.cn) and ``drc`` (drc.gd.gov.cn) are portals; ``generic`` names none and uses only
 the fallbacks.  A profile is named by its module's name, by ``generic@URL`` (the generic profile bound to the
 site of URL), or by ``auto@URL`` / a bare URL (the portal whose host it is, else generic bound to it).
 """
@@ -36,7 +36,7 @@ def profile_for_url(url: str) -> Profile:
     host = (urlsplit(url).hostname or "").lower()
     for name in PORTALS:
         profile = _module_profile(name)
-        if host in profile.hosts:
+        if host in profile.hosts or host in profile.aliases:
             return profile
     return _module_profile("generic").bound(url)
 

@@ -23,11 +23,15 @@ class Profile:
     name: str
     """Short name, used as the spider's ``site`` and in the archive's ``site`` columns."""
     base_url: str
-    """The live portal's origin, e.g. ``https://www.gdcac.gov.cn`` (no trailing slash)."""
+    """The live portal's origin, e.g. ``https://www.cagd.gov.cn`` (no trailing slash): the scheme and host of
+    every archived URL (see :meth:`canonical`)."""
     section_path: str
     """Path of the section page the crawl starts from, e.g. ``/zcfg/``."""
     hosts: tuple[str, ...]
     """Host names that belong to the portal; links to any other host are off-site."""
+    aliases: tuple[str, ...] = ()
+    """Further host names of the same portal (an older domain, the platform's name for it): links to them are
+    same-site and archived under :attr:`base_url`, like links to :attr:`hosts`."""
     section_name: str = ""
     """Name of the section (for logs and the demo summary)."""
 
@@ -106,6 +110,21 @@ class Profile:
         return replace(self, base_url=f"{parts.scheme}://{parts.netloc}", section_path=section,
                        hosts=tuple(sorted(hosts)), column_url_pattern=column_pattern)
 
+    def with_origin(self, url: str) -> Profile:
+        """This profile with ``url``'s origin as its live origin (``-a portal_url=``): article identities use
+        it; the profile's own hosts stay the portal's, as aliases."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError(f"a portal URL is an origin such as https://www.example.gov.cn, not {url!r}")
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if not self.base_url:
+            return self.bound(origin + "/")
+        if origin == self.base_url:
+            return self
+        host = parts.hostname
+        aliases = tuple(dict.fromkeys(h for h in (*self.hosts, *self.aliases) if h != host))
+        return replace(self, base_url=origin, hosts=(host,), aliases=aliases)
+
     @property
     def section_url(self) -> str:
         """Canonical URL of the section page."""
@@ -120,7 +139,7 @@ class Profile:
             return True
         if fetch_base and parts.netloc == urlsplit(fetch_base).netloc:
             return True
-        return parts.hostname in self.hosts
+        return parts.hostname in self.hosts or parts.hostname in self.aliases
 
     def canonical(self, url: str) -> str:
         """The live portal's URL for ``url``, whichever host (live or mirror) it was seen on.

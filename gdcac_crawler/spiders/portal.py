@@ -13,6 +13,10 @@ Everything particular to a portal comes from its profile.  Spider arguments (``-
 ``base_url``
     Fetch from this origin instead of the live portal, e.g. the offline mirror ``http://127.0.0.1:8000``.
     Article identities stay the live portal's URLs, so crawls of the mirror on any port agree.
+``portal_url``
+    The live portal's origin, e.g. ``https://www.cagd.gov.cn`` (default: the profile's; also the setting
+    ``GDCAC_PORTAL_URL``): the scheme and host of every archived URL.  The profile's own hosts stay the
+    portal's, as aliases.
 ``run_id``
     Id of this run in the archive (default: UTC time plus a random suffix).
 ``profile``
@@ -99,12 +103,16 @@ class PortalSpider(scrapy.Spider):
         settings.setdefault_in_component_priority_dict("ADDONS", GdcacAddon, 0)
 
     def __init__(self, *args: Any, base_url: str | None = None, run_id: str | None = None,
-                 profile: str | None = None, mode: str | None = None, **kwargs: Any) -> None:
+                 profile: str | None = None, mode: str | None = None, portal_url: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         name = profile or self.profile_name
         if not name:
             raise ValueError("the portal spider needs a profile: -a profile=NAME")
         self.profile: Profile = get_profile(name)
+        self.portal_url = portal_url
+        if portal_url:
+            self.profile = self.profile.with_origin(portal_url)
         self.fetch_base = base_url.rstrip("/") if base_url else None
         if self.fetch_base and urlsplit(self.fetch_base).scheme not in ("http", "https"):
             raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
@@ -113,8 +121,7 @@ class PortalSpider(scrapy.Spider):
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.run_id = run_id or new_run_id()
         self.started_at = utc_now()
-        fetch_host = urlsplit(self.fetch_base).hostname if self.fetch_base else None
-        self.allowed_domains = [fetch_host] if fetch_host else list(self.profile.hosts)
+        self._allow_domains()
         # Incremental state of this spider instance (never process-global): the settings are read in
         # from_crawler, the snapshot of the archive is taken in start().
         self.stop_pages = 1
@@ -135,9 +142,18 @@ class PortalSpider(scrapy.Spider):
         spider._configure(crawler.settings, requested_run_id=kwargs.get("run_id"))
         return spider
 
+    def _allow_domains(self) -> None:
+        """Scrapy's off-site filter: the mirror's host when fetching from one, else the portal's hosts."""
+        fetch_host = urlsplit(self.fetch_base).hostname if self.fetch_base else None
+        self.allowed_domains = [fetch_host] if fetch_host else [*self.profile.hosts, *self.profile.aliases]
+
     def _configure(self, settings: Any, *, requested_run_id: str | None) -> None:
-        """Read the incremental settings; with a ``JOBDIR``, continue the run it holds
+        """Read the live origin and the incremental settings; with a ``JOBDIR``, continue the run it holds
         (see :mod:`gdcac_crawler.resume`)."""
+        if not self.portal_url and settings.get("GDCAC_PORTAL_URL"):
+            self.portal_url = settings.get("GDCAC_PORTAL_URL")
+            self.profile = self.profile.with_origin(self.portal_url)
+            self._allow_domains()
         incremental = IncrementalSettings.from_settings(settings)
         self.stop_pages = incremental.stop_pages
         self.revisit_days = incremental.revisit_days
