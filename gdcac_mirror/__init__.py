@@ -1,15 +1,31 @@
 """The offline mirror of the Guangdong Cyberspace Administration portal's 政策法规 section, and a way to run it for tests and benchmarks.
 
-- :data:`SITE_DIR`: the committed standard mirror (built by ``python -m gdcac_mirror build``);
+The same generated content comes in two **renderings** (:data:`RENDERINGS`), each built into its own
+committed directory with a manifest of the same schema:
+
+- ``nfw`` (:data:`SITE_DIR`, ``gdcac_mirror/site/``): in the image of Guangdong's shared site platform
+  (nfw-cms): ``/zcfg/{column}/index_N.html`` listings with a ``createPageHTML`` pager, articles at
+  ``/zcfg/{column}/content/post_N.html`` (:mod:`gdcac_mirror.templates`); it has a second state;
+- ``cagd`` (:data:`SITE_CAGD_DIR`, ``gdcac_mirror/site_cagd/``): designed independently, on the URL scheme of
+  the portal's public links: the section reached by name from the home page's navigation
+  (``/col/col1234/index.html``), its columns beside it (``/col/col1301/index.html`` …), query-string
+  (``?page=N``) and text-link (首页 上一页 下一页 尾页, 0-based ``index_1.html``) pagers, articles at
+  ``/v/YYYY/MM/NNNN.html``, uploads under ``/u/cms/www/``, other markup throughout, one column in GBK under a
+  UTF-8 header, no ``/zcfg/`` path (:mod:`gdcac_mirror.urls_cagd`, :mod:`gdcac_mirror.templates_cagd`,
+  :mod:`gdcac_mirror.build_cagd`); it has no second state.
+
+- :func:`rendering_dir`: a rendering's committed directory (built by ``python -m gdcac_mirror build
+  [--rendering cagd]``);
 - :func:`load_manifest`: a built mirror's ``manifest.json`` (or, ``state=2``, ``manifest_state2.json``), the
   truth to compare a crawl against;
 - :class:`MirrorProcess`: the mirror served over HTTP on loopback by a subprocess
   (``python -m gdcac_mirror serve``), as a context manager, with run-time switches for the mirror's
   state (:meth:`MirrorProcess.set_state`) and for fault injection (:meth:`MirrorProcess.set_faults`).
 
-Building lives in :mod:`gdcac_mirror.build` (the second state in :mod:`gdcac_mirror.states`),
-serving in :mod:`gdcac_mirror.server` (faults in :mod:`gdcac_mirror.faults`); this module
-imports none of them, so importing it stays cheap and installs no Twisted reactor.
+Building lives in :mod:`gdcac_mirror.build` (the second state in :mod:`gdcac_mirror.states`, the second
+rendering in :mod:`gdcac_mirror.build_cagd`), serving in :mod:`gdcac_mirror.server` (faults in
+:mod:`gdcac_mirror.faults`); this module imports none of them, so importing it stays cheap and installs no
+Twisted reactor.
 """
 
 from __future__ import annotations
@@ -29,18 +45,38 @@ from typing import IO, Any
 
 from gdcac_mirror.content import BASE_URL, PAGE_ORIGIN
 
-__all__ = ["SITE_DIR", "MirrorError", "MirrorProcess", "load_manifest"]
+__all__ = ["RENDERINGS", "SITE_CAGD_DIR", "SITE_DIR", "MirrorError", "MirrorProcess", "load_manifest",
+           "rendering_dir"]
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
-"""The committed standard mirror."""
+"""The committed standard mirror (rendering ``nfw``)."""
+SITE_CAGD_DIR = Path(__file__).resolve().parent / "site_cagd"
+"""The committed standard mirror in the second rendering, ``cagd``."""
+RENDERINGS: dict[str, Path] = {"nfw": SITE_DIR, "cagd": SITE_CAGD_DIR}
+"""Rendering name -> its committed directory; ``nfw`` is the default."""
+SINGLE_STATE = frozenset({"cagd"})
+"""The renderings built without a second state."""
 _PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 
 
-def load_manifest(root: str | os.PathLike[str] = SITE_DIR, state: int = 1) -> dict[str, Any]:
-    """The manifest of the mirror built in ``root`` (default: the committed standard mirror) in ``state``:
-    1, ``manifest.json``; 2, ``manifest_state2.json`` (the same schema plus ``changes`` and ``overlay``)."""
+def rendering_dir(rendering: str = "nfw", state: int = 1) -> Path:
+    """The committed directory of ``rendering`` (``ValueError`` for an unknown rendering, or for ``state`` 2 of
+    a rendering that has none)."""
+    if rendering not in RENDERINGS:
+        raise ValueError(f"no rendering {rendering!r}: the mirror has {', '.join(RENDERINGS)}")
+    if state != 1 and rendering in SINGLE_STATE:
+        raise ValueError(f"rendering {rendering} has no state {state}: it is built in state 1 only")
+    return RENDERINGS[rendering]
+
+
+def load_manifest(root: str | os.PathLike[str] | None = None, state: int = 1, *,
+                  rendering: str = "nfw") -> dict[str, Any]:
+    """The manifest of the mirror built in ``root`` (default: the committed directory of ``rendering``) in
+    ``state``: 1, ``manifest.json``; 2, ``manifest_state2.json`` (the same schema plus ``changes`` and
+    ``overlay``)."""
     if state not in (1, 2):
         raise ValueError(f"no state {state!r}: the mirror has states 1 and 2")
+    root = rendering_dir(rendering, state) if root is None else root
     name = "manifest.json" if state == 1 else "manifest_state2.json"
     return json.loads((Path(root) / name).read_text(encoding="utf-8"))
 
@@ -55,11 +91,18 @@ class MirrorProcess:
     >>> with MirrorProcess() as mirror:              # doctest: +SKIP
     ...     urllib.request.urlopen(mirror.base_url + "/zcfg/").status
     200
+    >>> with MirrorProcess(rendering="cagd") as mirror:  # doctest: +SKIP
+    ...     urllib.request.urlopen(mirror.base_url + "/col/col1234/index.html").status
+    200
     """
 
-    def __init__(self, root: str | os.PathLike[str] = SITE_DIR, *, host: str = "127.0.0.1", port: int = 0,
-                 timeout: float = 20.0, state: int = 1, faults_file: str | os.PathLike[str] | None = None) -> None:
-        self.root = Path(root)
+    def __init__(self, root: str | os.PathLike[str] | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 timeout: float = 20.0, state: int = 1, faults_file: str | os.PathLike[str] | None = None,
+                 rendering: str = "nfw") -> None:
+        default_root = rendering_dir(rendering, state)  # refuses an unknown rendering, or a state it lacks
+        self.root = default_root if root is None else Path(root)
+        self.rendering = rendering
+        """Which rendering (its committed directory is the default ``root``)."""
         self.host = host
         self.port = port
         self.timeout = timeout

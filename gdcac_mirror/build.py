@@ -50,7 +50,7 @@ def http_date(dt: datetime) -> str:
     return format_datetime(dt.astimezone(UTC), usegmt=True)
 
 
-def _prepare(out: Path) -> None:
+def prepare_dir(out: Path) -> None:
     """Empty ``out`` (creating it), refusing to touch a non-empty directory that is not a mirror."""
     if out.exists():
         if not out.is_dir():
@@ -66,7 +66,7 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-class _Writer:
+class Writer:
     """Writes files under a root, creating directories once."""
 
     def __init__(self, root: Path) -> None:
@@ -216,8 +216,8 @@ def write_site(site: Site, out_dir: str | Path, *, states: bool = True) -> dict[
     """Write ``site`` into ``out_dir`` (emptied first) and return its manifest; with ``states`` (the default)
     also the overlay of its second state (:mod:`gdcac_mirror.states`)."""
     out = Path(out_dir)
-    _prepare(out)
-    w = _Writer(out)
+    prepare_dir(out)
+    w = Writer(out)
     specs = [c.spec for c in site.columns]
     w.write("/index.html", templates.root_page(site.columns))
     w.write("/robots.txt", templates.ROBOTS_TXT)
@@ -255,4 +255,5 @@ def build_site(out_dir: str | Path, *, scale: int | None = None, seed: int = 0) 
     return write_site(generate_site(scale, seed), out_dir)
 
 
-__all__ = ["HEADERS_NAME", "MANIFEST_NAME", "build_site", "file_headers", "http_date", "manifest_of", "write_site"]
+__all__ = ["DEFAULT_HTML_TYPE", "HEADERS_NAME", "MANIFEST_NAME", "Writer", "build_site", "file_headers", "http_date",
+           "manifest_of", "prepare_dir", "write_site"]

@@ -6,6 +6,9 @@ sha256 of the bytes) and a deterministic ``Last-Modified`` (an article's ``PubDa
 date), with 304 answers to ``If-None-Match`` / ``If-Modified-Since``; 404 with a small HTML page for anything
 else.  A file listed in the mirror's ``_headers.json`` (written by the build: the legacy-encoded pages, e.g.
 ``text/html; charset=gb2312`` or a bare ``text/html``) is served with the headers listed there instead.
+A request with a query string ``?page=N`` for a listing that has query pages (the second rendering's, written
+under ``_query/<path>/page=N.html`` by :mod:`gdcac_mirror.build_cagd`) answers with that page (404 past the
+last one; ``page=1`` is the file itself); any other query string is ignored, as a static server does.
 Paths are decoded and checked segment by segment and then resolved: nothing outside the root is ever served
 (nor the manifests, nor ``_headers.json``, nor the state-2 overlay directory as such).
 
@@ -35,8 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote_to_bytes
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote_to_bytes
 
 from twisted.web import http, resource, server
 
@@ -56,9 +59,10 @@ from gdcac_mirror.responses import (
     send,
 )
 from gdcac_mirror.states import STATE2_DIR, STATE2_MANIFEST_NAME, StateOverlay
+from gdcac_mirror.urls_cagd import QUERY_DIR
 
 CONTROL_PREFIX = "/__mirror__/"
-HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME})
+HIDDEN_TOP = frozenset({MANIFEST_NAME, STATE2_MANIFEST_NAME, STATE2_DIR, HEADERS_NAME, QUERY_DIR})
 """Top-level names of a built mirror that are not part of the site."""
 _PUBDATE_RE = re.compile(rb'<meta name="PubDate" content="(\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d)?)"')
 
@@ -152,10 +156,10 @@ class MirrorResource(resource.Resource):
 
     # -- resolving ----------------------------------------------------------------------------------
 
-    def resolve(self, raw_path: bytes) -> tuple[Path, datetime | None, str] | None:
-        """The file that ``raw_path`` names in the current state, with its ``Last-Modified`` override (for
-        files the state changed) and its root-relative site path (``/zcfg/index.html``), or
-        ``None``.  Raises :class:`BadPath`."""
+    def resolve(self, raw_path: bytes, query: str = "") -> tuple[Path, datetime | None, str] | None:
+        """The file that ``raw_path`` (with the query string ``query``) names in the current state, with its
+        ``Last-Modified`` override (for files the state changed) and its root-relative site path
+        (``/zcfg/index.html``), or ``None``.  Raises :class:`BadPath`."""
         segments = split_path(raw_path)
         if any(seg in (".", "..") or seg.startswith(".") for seg in segments):
             return None
@@ -167,6 +171,10 @@ class MirrorResource(resource.Resource):
             candidate = candidate / "index.html"
         last_modified: datetime | None = None
         site_path = "/" + "/".join(segments)
+        if query:
+            paged = self.query_page(site_path, query)
+            if paged is not False:
+                return None if paged is None else (paged, None, site_path)
         if self.state == 2 and self.overlay is not None:
             action, overlay_file, last_modified = self.overlay.lookup(site_path)
             if action == "removed":
@@ -180,6 +188,20 @@ class MirrorResource(resource.Resource):
         if real != self.root and self.root not in real.parents:
             return None
         return (real, last_modified, site_path) if real.is_file() else None
+
+    def query_page(self, site_path: str, query: str) -> Path | Literal[False] | None:
+        """The file of a query-string listing page (``?page=N``, written under ``_query/``), ``None`` when
+        ``site_path`` is a query-paged listing that has no such page (404), or ``False`` when the query does not
+        choose a page here (the file at ``site_path`` answers, as a static server ignores a query)."""
+        pages = self.root / QUERY_DIR / site_path.lstrip("/")
+        values = parse_qs(query).get("page")
+        if not values or not pages.is_dir():
+            return False
+        value = values[-1]
+        if value == "1":
+            return False
+        target = pages / f"page={value}.html"
+        return target if value.isdigit() and target.is_file() else None
 
     def entry(self, path: Path) -> tuple[Entry, bytes | None]:
         """The metadata of ``path`` (sha256 and Last-Modified, cached while its mtime and size stay the same),
@@ -222,7 +244,7 @@ class MirrorResource(resource.Resource):
         if request.method not in (b"GET", b"HEAD"):
             return Response(405, headers={"Allow": "GET, HEAD"})
         try:
-            found = self.resolve(request.path or b"/")
+            found = self.resolve(request.path or b"/", _query_string(request))
         except BadPath:
             return Response(400, BAD_REQUEST_HTML, HTML_UTF8)
         if found is None:
@@ -312,6 +334,15 @@ class MirrorResource(resource.Resource):
         except (ValueError, UnicodeDecodeError) as exc:  # FaultConfigError and JSONDecodeError are ValueErrors
             return _json({"error": str(exc)}, 400)
         return _json(self.faults_json())
+
+
+def _query_string(request: server.Request) -> str:
+    """The request's query string, decoded (empty when it has none or it is not UTF-8)."""
+    _, _, query = (request.uri or b"").partition(b"?")
+    try:
+        return query.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
 
 
 def _json(obj: Any, status: int = 200) -> Response:
