@@ -214,6 +214,7 @@ def test_exit_statuses() -> None:
 def test_a_second_interrupt_forces_the_shutdown_exits_4_and_the_row_says_so(faults, tmp_path) -> None:
     mirror = faults([{"kinds": ["article"], "fault": "slow", "delay": 30}])  # every article hangs
     db = tmp_path / "a.sqlite"
+    mirror.reset_stats()
     proc = subprocess.Popen(crawl_command(mirror.base_url, db, extra=NO_RETRIES), env=crawl_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
