@@ -76,6 +76,18 @@ def test_no_article_archived_while_listings_show_entries(faults, tmp_path, crawl
     assert (healthy, finish) == (0, "finished") and health.startswith("no article archived")
 
 
+def test_too_many_article_fetches_fail(faults, tmp_path, crawl_mirror) -> None:
+    mirror = faults([{"kinds": ["article"], "fault": "http_500", "rate": 0.3}])
+    mirror.reset_stats()
+    result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES, "-s", "GDCAC_HEALTH_MAX_ERRORS=1000")
+    assert result.returncode == EXIT_UNHEALTHY, result.stderr[-2000:]
+    match = re.search(r"is unhealthy: (\d+) of (\d+) article fetches failed \((\d+)%, limit 10%\)$", reason(result))
+    assert match, reason(result)
+    failed, requested = int(match[1]), int(match[2])
+    assert requested == load_manifest()["counts"]["articles"] and 0.1 * requested < failed < requested
+    assert failed == mirror.stats()["faults"]["http_500"]  # every failed fetch counted, once
+
+
 def test_challenge_pages(faults, tmp_path, crawl_mirror) -> None:
     mirror = faults([{"path": "/zcfg/gfxwj/index_2.html", "fault": "challenge_412"}])
     result = crawl_mirror(mirror, tmp_path / "a.sqlite", *NO_RETRIES)
