@@ -30,6 +30,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -47,8 +48,9 @@ from gdcac_crawler.extract.vocabulary import (
 )
 
 __all__ = [
-    "breadcrumb_trails", "dated_link_entries", "density_body", "first_date", "is_fallback", "nav_columns",
-    "pager_links", "preamble_lines", "title_from_page", "trail_names", "url_pattern_links",
+    "breadcrumb_elements", "breadcrumb_trails", "dated_link_entries", "density_body", "first_date", "is_fallback",
+    "nav_columns", "pager_links", "preamble_lines", "preamble_nodes", "title_from_page", "trail_names",
+    "url_pattern_links",
 ]
 
 _PUNCT = frozenset("，。；：！？、“”《》（）,.;:!?")
@@ -270,24 +272,29 @@ _PRECEDING_TEXT = etree.XPath("preceding::text()")
 _NOT_TEXT = SKIP_TAGS | {"title", "head", "option"}
 
 
-def preamble_lines(root: etree._Element, body: etree._Element | None, limit: int = 60) -> list[str]:
-    """The last ``limit`` text lines before the body (where the title, source, time and the labelled
-    metadata of an article stand); the whole page's when no body is known."""
-    if body is None:
-        return _document_lines(root, None)[-limit:]
-    lines: list[str] = []
+def preamble_nodes(body: etree._Element, limit: int = 60) -> list[Any]:
+    """The last ``limit`` text nodes before the body that each hold a line of text, in document order: lxml's
+    text results, each knowing the element it stands in (``getparent()``)."""
+    found: list[Any] = []
     for node in reversed(_PRECEDING_TEXT(body)):
         if node.strip():
             parent = node.getparent()
             if node.is_text and parent is not None and str(parent.tag).lower() in _NOT_TEXT:
                 continue
-            line = normalise_meta(str(node))
-            if line:
-                lines.append(line)
-                if len(lines) >= limit:
+            if normalise_meta(str(node)):
+                found.append(node)
+                if len(found) >= limit:
                     break
-    lines.reverse()
-    return lines
+    found.reverse()
+    return found
+
+
+def preamble_lines(root: etree._Element, body: etree._Element | None, limit: int = 60) -> list[str]:
+    """The last ``limit`` text lines before the body (where the title, source, time and the labelled
+    metadata of an article stand); the whole page's when no body is known."""
+    if body is None:
+        return _document_lines(root, None)[-limit:]
+    return [normalise_meta(str(node)) or "" for node in preamble_nodes(body, limit)]
 
 
 #: The elements a breadcrumb may be printed in.
@@ -303,7 +310,13 @@ def trail_names(text: str, label: re.Pattern[str] = CRUMB_LABEL_LOOSE_RE) -> lis
 def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
     """Breadcrumbs found by their shape: an element whose text starts with 当前位置 / 您所在的位置, or a short
     run of ``首页 > A > B`` links; each as its names after 首页."""
-    trails: list[list[str]] = []
+    return [names for _, names in breadcrumb_elements(root)]
+
+
+def breadcrumb_elements(root: etree._Element) -> list[tuple[etree._Element, list[str]]]:
+    """``[(element, names)]``: the elements :func:`breadcrumb_trails` reads its breadcrumbs from, with
+    their names after 首页 (for whoever derives a selector for them)."""
+    found: list[tuple[etree._Element, list[str]]] = []
     seen: set[etree._Element] = set()
     for el in _CRUMB_CANDIDATES_XPATH(root):
         own = (el.text or "").strip()
@@ -327,8 +340,8 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
         seen.add(el)
         names = trail_names(text)
         if names:
-            trails.append(names)
-    return trails
+            found.append((el, names))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------
