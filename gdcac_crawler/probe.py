@@ -142,7 +142,7 @@ def _article_report(article: ArticleFinding, profile: Profile) -> dict[str, Any]
     if article.fields is not None:
         cleaned = clean_article(dict(article.fields), profile)
         methods = article.fields["methods"]
-        out["fields"] = [{"field": name, "method": methods.get(name), "value": _short(cleaned.get(key))}
+        out["fields"] = [{"field": name, "method": methods.get(name), "value": cleaned.get(key)}
                          for name, key in REPORT_FIELDS.items() if name in methods or name in ("title", "body")]
     return out
 
@@ -196,7 +196,7 @@ def render_text(report: ProbeReport) -> str:
             lines.append(f"  error: {a['error']}")
         order = {name: i for i, name in enumerate(METHOD_ORDER)}
         for f in sorted(a["fields"], key=lambda f: order.get(f["field"], 99)):
-            lines.append(f"  {f['field']:<13} {f['method'] or '-':<34} {f['value']}")
+            lines.append(f"  {f['field']:<13} {f['method'] or '-':<34} {_short(f['value'])}")
     if report.profile:
         lines.append("draft profile selectors:")
         lines += [f"  {name:<20} {value!r}" for name, value in report.profile.items()]

@@ -142,29 +142,41 @@ def cover(cases: Sequence[Case], judge: Judge = exact) -> tuple[tuple[str, ...],
     One selector that is right on every case wins (the first such in the cases' order of preference).
     Otherwise selectors are added one by one, each the one right on the most cases not yet covered that is
     wrong on none of them — a selector that selects something else on a page would shadow the later
-    selector meant for it.
+    selector meant for it.  A bare tag (``div``, ``h1``) is right on a page only by the page's accident, so it
+    is taken last, for the cases nothing more telling covers.
     """
     pool = list(dict.fromkeys(css for case in cases for css in case.candidates))
     verdicts = {css: [judge(case.root, css, case.targets) for case in cases] for css in pool}
-    for css in pool:
+    telling = [css for css in pool if not _BARE_TAG_RE.match(css)]
+    for css in telling:
         if all(verdicts[css]):
             return (css,), len(cases)
     chosen: list[str] = []
     open_cases = set(range(len(cases)))
-    while open_cases:
-        best, gain = None, 0
-        for css in pool:
-            marks = [verdicts[css][i] for i in open_cases]
-            if False in marks:
-                continue
-            n = sum(1 for m in marks if m)
-            if n > gain:
-                best, gain = css, n
-        if best is None:
-            break
-        chosen.append(best)
-        open_cases -= {i for i in open_cases if verdicts[best][i]}
+    for candidates_ in (telling, pool):
+        while open_cases:
+            best = _best(candidates_, verdicts, open_cases)
+            if best is None:
+                break
+            chosen.append(best)
+            open_cases -= {i for i in open_cases if verdicts[best][i]}
     return tuple(chosen), len(cases) - len(open_cases)
+
+
+_BARE_TAG_RE = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+def _best(pool: Sequence[str], verdicts: dict[str, list[bool | None]], open_cases: set[int]) -> str | None:
+    """The selector right on the most of ``open_cases`` and wrong on none of them (``None``: no such)."""
+    best, gain = None, 0
+    for css in pool:
+        marks = [verdicts[css][i] for i in open_cases]
+        if False in marks:
+            continue
+        n = sum(1 for m in marks if m)
+        if n > gain:
+            best, gain = css, n
+    return best
 
 
 # --- URL patterns -----------------------------------------------------------------------------------------

@@ -173,14 +173,15 @@ class ProbeSpider(scrapy.Spider):
 def probe_settings(delay: float, log_level: str = "ERROR") -> Settings:
     """The project's settings made polite and harmless for a probe: robots.txt obeyed, one request at a time,
     ``delay`` seconds between requests (not randomised, not adapted), no item pipelines (nothing is
-    written), no run-health extension; the project's downloader middlewares and User-Agent as they are."""
+    written), no run-health extension; the project's downloader middlewares and User-Agent as they are.  A
+    probe is interactive, so a failing page is retried once rather than three times."""
     settings = Settings()
     settings.setmodule("gdcac_crawler.settings", priority="project")
     settings.setdict({
         "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
         "DOWNLOAD_DELAY": delay, "RANDOMIZE_DOWNLOAD_DELAY": False, "AUTOTHROTTLE_ENABLED": False,
         "ITEM_PIPELINES": {}, "EXTENSIONS": {}, "LOG_LEVEL": log_level, "JOBDIR": None,
-        "LOG_INSTALL_ROOT_HANDLER": log_level != "ERROR",
+        "LOG_INSTALL_ROOT_HANDLER": log_level != "ERROR", "RETRY_TIMES": 1,
     }, priority="cmdline")
     return settings
 
