@@ -76,16 +76,13 @@ def probed_site(findings: ProbeFindings, profile: Profile) -> ProbedSite:
         articles=[ProbedArticle(a.url, a.column, a.html, a.fields) for a in findings.articles if a.fields])
 
 
-def pager_form(pager: Pager, method: str | None) -> str:
-    """The pager's form as the listing page shows it: static links, the pager script's numbers, or none."""
-    forms = []
-    if pager.linked_pages:
-        forms.append("static-links")
+def pager_form(pager: Pager) -> str:
+    """The pager's form as the listing page shows it, with the numbers its script gives."""
     if pager.total_items is not None:
-        forms.append(f"script Math.ceil({pager.total_items}/{pager.per_page})")
-    elif pager.script_pages:
-        forms.append(f"script {pager.script_pages} pages")
-    return " + ".join(forms) if forms else ("none" if method is None else method)
+        return f"{pager.form} (Math.ceil({pager.total_items}/{pager.per_page}))"
+    if pager.script_pages:
+        return f"{pager.form} ({pager.script_pages} pages)"
+    return pager.form
 
 
 def _short(value: Any) -> str:
@@ -130,11 +127,17 @@ def _column_report(column: ColumnFinding, profile: Profile) -> dict[str, Any]:
     if column.listing is not None:
         listing = column.listing
         pager = listing["pager"]
-        out.update(pager_form=pager_form(pager, listing["methods"].get("pager")), pages=pager.total_pages,
+        page_2 = pager.rule.url(2, column.url) if pager.rule else None
+        out.update(pager_form=pager_form(pager), pages=pager.total_pages, pages_exact=pager.exact,
                    pager_method=listing["methods"].get("pager"), entries=len(listing["entries"]),
                    entries_method=listing["methods"].get("entries"),
-                   page_2=urlsplit(profile.listing_page_url(column.url, 2)).path)
+                   page_2=_path(page_2) if page_2 else None)
     return out
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _article_report(article: ArticleFinding, profile: Profile) -> dict[str, Any]:
@@ -185,8 +188,9 @@ def render_text(report: ProbeReport) -> str:
         if c.get("error"):
             lines.append(f"    error: {c['error']}")
         elif "pages" in c:
-            lines.append(f"    pager: {c['pager_form']}, {c['pages']} pages (found by {c['pager_method']}); "
-                         f"page 2: {c['page_2']}")
+            count = f"{c['pages']} pages" if c["pages_exact"] else f"at least {c['pages']} pages"
+            lines.append(f"    pager: {c['pager_form']}, {count} (found by {c['pager_method']}); "
+                         f"page 2: {c['page_2'] or '-'}")
             lines.append(f"    page 1: {c['entries']} entries (found by {c['entries_method']})")
     if report.article_url_pattern:
         lines.append(f"article URL pattern: {report.article_url_pattern}")

@@ -68,7 +68,8 @@ def test_probe_reports_each_columns_pager_and_page_count(probed: dict[str, Any])
     for column in MANIFEST["columns"]:
         found = by_name[column["name"]]
         assert found["pages"] == column["pages"]  # uncapped: zcjd's pager shows 3 of its 6 pages
-        assert f"Math.ceil({column['total_items']}/{column['per_page']})" in found["pager_form"]
+        assert found["pager_form"] == f"createPageHTML (Math.ceil({column['total_items']}/{column['per_page']}))"
+        assert found["pages_exact"]
         assert found["entries"] == len(column["listing_pages"][0]["entries"])
         assert found["page_2"] == column["listing_pages"][1]["path"]
 

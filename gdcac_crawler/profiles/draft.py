@@ -23,9 +23,11 @@ from gdcac_crawler.extract import fallback
 from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.cleaning import clean_article
 from gdcac_crawler.extract.dates import listed_date, parse_date
+from gdcac_crawler.extract.discovery import page_links
 from gdcac_crawler.extract.dom import element_text, meta_text, parse_html
 from gdcac_crawler.extract.listing import extract_listing, extract_section
 from gdcac_crawler.extract.metadata import meta_tags
+from gdcac_crawler.extract.pager import read_pager
 from gdcac_crawler.extract.resolvers import ArticlePage, resolve_body
 from gdcac_crawler.extract.results import ArticleFields, ListingPage
 from gdcac_crawler.extract.selector_index import select
@@ -242,14 +244,19 @@ def _pager_css(listings: Sequence[ProbedListing], profile: Profile) -> tuple[tup
     cases = []
     for probed in listings:
         root = parse_html(probed.html)
-        urls = {url for url in fallback.pager_links(root, probed.url, profile.listing_page_pattern)
-                if profile.listing_page_no(url) > 1}
-        anchors = [a for a in root.iter("a") if urljoin(probed.url, (a.get("href") or "").strip()) in urls]
-        holder = _named_holder(common_ancestor(anchors))
+        links = page_links(root, probed.url)
+        # the links to other pages (links to page 1 are also found in menus and breadcrumbs)
+        urls = {_path(u) for u in read_pager(links, root, probed.url, page_no=1).links} - {_path(probed.url)}
+        holder = _named_holder(common_ancestor([link.element for link in links if _path(link.url) in urls]))
         if holder is not None:
             cases.append(Case(root, [holder], candidates(holder)))
     chosen, note = _cover_note(cases)
     return tuple(f"{css} a" for css in chosen), note
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _named_holder(el: etree._Element | None) -> etree._Element | None:
@@ -272,9 +279,25 @@ def _listing_selectors(site: ProbedSite, profile: Profile) -> tuple[Profile, dic
              "listing_date_css": "the element printing each entry's date",
              "listing_title_css": f"the element printing the column's name; {titles_note}",
              "pager_link_css": f"the links of the element holding the pager's page links; {pager_note}"}
-    return replace(profile, listing_item_css=", ".join(items), listing_link_css="a",
-                   listing_date_css=", ".join(dates), listing_title_css=", ".join(titles),
-                   pager_link_css=", ".join(pager)), notes
+    profile = replace(profile, listing_item_css=", ".join(items), listing_link_css="a",
+                      listing_date_css=", ".join(dates), listing_title_css=", ".join(titles),
+                      pager_link_css=", ".join(pager))
+    return _page_numbering(profile, site.listings, notes)
+
+
+def _page_numbering(profile: Profile, listings: Sequence[ProbedListing],
+                    notes: dict[str, str]) -> tuple[Profile, dict[str, str]]:
+    """The listing page pattern and the second page's number, when a pager's ``name_N`` rule tells them
+    (nfw-cms: ``index_2`` is page 2; TRS: ``index_1`` is)."""
+    rules = [p.listing["pager"].rule for p in listings if p.listing["pager"].rule is not None]
+    rule = next((r for r in rules if r.offset is not None and r.prefix.endswith("_")), None)
+    if rule is None or rule.offset is None:
+        return profile, notes
+    stem, second = rule.prefix.rsplit("/", 1)[1][:-1], 2 + rule.offset
+    notes["listing_page_pattern"] = f"the pager's URL rule ({stem}_N{rule.suffix})"
+    notes["first_page_number"] = f"page 2 is {stem}_{second}{rule.suffix}, as the pager shows"
+    return replace(profile, listing_page_pattern=rf"/{_literal(stem)}(?:_(\d+))?{_literal(rule.suffix)}$",
+                   first_page_number=second), notes
 
 
 # --- articles --------------------------------------------------------------------------------------------

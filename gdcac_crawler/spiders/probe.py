@@ -24,7 +24,8 @@ from twisted.python.failure import Failure
 from gdcac_crawler.addon import GdcacAddon
 from gdcac_crawler.exceptions import UnwantedResponse
 from gdcac_crawler.extract.article import extract_article
-from gdcac_crawler.extract.dom import link_title, root_of
+from gdcac_crawler.extract.discovery import find_section_link
+from gdcac_crawler.extract.dom import root_of
 from gdcac_crawler.extract.listing import extract_listing, extract_section
 from gdcac_crawler.probe import ArticleFinding, ColumnFinding, ProbeFindings
 from gdcac_crawler.profiles import Profile
@@ -39,18 +40,6 @@ class _Step:
     """The canonical (live) URL."""
     callback: Callable[..., Iterator[Any]]
     kwargs: dict[str, Any]
-
-
-def find_section(response: Response, name: str, profile: Profile) -> tuple[str, str] | None:
-    """``(url, method)`` of the same-site link on a page whose title or text is the section's ``name``."""
-    base = response.url
-    for a in root_of(response).iter("a"):
-        href = (a.get("href") or "").strip()
-        if href and not href.lower().startswith("javascript:") and link_title(a) == name:
-            url = response.urljoin(href)
-            if profile.is_same_site(url, base):
-                return profile.canonical(url), "nav-name"
-    return None
 
 
 class ProbeSpider(scrapy.Spider):
@@ -73,6 +62,8 @@ class ProbeSpider(scrapy.Spider):
         """That profile bound to the site: first to the start page's, then to the section's."""
         self.fetch_base = fetch_base
         self.queue: list[_Step] = []
+        self.nav_urls: frozenset[str] = frozenset()
+        """The home page's navigation bar around the section's link (never a column list)."""
 
     # --- one request at a time ----------------------------------------------------------------------------
 
@@ -91,21 +82,25 @@ class ProbeSpider(scrapy.Spider):
     # --- the callbacks --------------------------------------------------------------------------------------
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
-        """The start page: the section's link, found by name (or the page itself, when it is the section)."""
+        """The start page: the section's link, found by its name (the crawl's own discovery)."""
         self.findings.fetched.append(response.url)
-        found = find_section(response, self.findings.section_name, self.profile)
+        found = find_section_link(root_of(response), response.url, self.findings.section_name,
+                                  same_site=lambda url: self.profile.is_same_site(url, response.url))
         if found is None:
             self.findings.error = (f"no link named {self.findings.section_name!r} on the start page "
                                    f"{self.findings.start_url}")
             return
-        self.findings.section_url, self.findings.section_method = found
-        yield self._request(_Step(found[0], self.parse_section, {}))
+        self.findings.section_url = self.profile.canonical(found.url)
+        self.findings.section_method = found.method
+        self.nav_urls = found.nav_urls
+        yield self._request(_Step(self.findings.section_url, self.parse_section, {}))
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """The section page: its columns; then the first listing page of each, one after the other."""
         self.findings.fetched.append(response.url)
         self.profile = self.given.bound(self.findings.section_url or response.url)
-        section = extract_section(response, self.profile)
+        section = extract_section(response, self.profile, nav_urls=self.nav_urls,
+                                  section_url=self.findings.section_url)
         self.findings.section_html = response.text if isinstance(response, TextResponse) else ""
         self.findings.columns_method = section["methods"].get("columns")
         for name, url in section["columns"]:
@@ -120,7 +115,7 @@ class ProbeSpider(scrapy.Spider):
         """A column's first listing page: its entries and pager; after the last column, the articles."""
         self.findings.fetched.append(response.url)
         column.html = response.text if isinstance(response, TextResponse) else ""
-        column.listing = extract_listing(response, self.profile)
+        column.listing = extract_listing(response, self.profile, page_no=1)
         if not self.queue:
             self._queue_articles()
         yield from self._next()
