@@ -122,7 +122,7 @@ class ProbeReport:
         return asdict(self)
 
 
-def _column_report(column: ColumnFinding, profile: Profile) -> dict[str, Any]:
+def _column_report(column: ColumnFinding) -> dict[str, Any]:
     out: dict[str, Any] = {"name": column.name, "url": column.url, "error": column.error}
     if column.listing is not None:
         listing = column.listing
@@ -158,7 +158,7 @@ def build_report(findings: ProbeFindings, profile: Profile, draft: Draft | None)
         start_url=findings.start_url, fetch_base=findings.fetch_base, section_name=findings.section_name,
         section_url=findings.section_url, section_method=findings.section_method,
         columns_method=findings.columns_method,
-        columns=[_column_report(c, bound) for c in findings.columns],
+        columns=[_column_report(c) for c in findings.columns],
         article_url_pattern=drafted.article_url_pattern if drafted else None,
         articles=[_article_report(a, bound) for a in findings.articles],
         profile=_selectors(drafted) if drafted else {}, notes=draft.notes if draft else {},

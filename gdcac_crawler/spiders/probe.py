@@ -27,6 +27,7 @@ from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.discovery import find_section_link
 from gdcac_crawler.extract.dom import root_of
 from gdcac_crawler.extract.listing import extract_listing, extract_section
+from gdcac_crawler.items import PageKind
 from gdcac_crawler.probe import ArticleFinding, ColumnFinding, ProbeFindings
 from gdcac_crawler.profiles import Profile
 
@@ -39,6 +40,9 @@ class _Step:
     url: str
     """The canonical (live) URL."""
     callback: Callable[..., Iterator[Any]]
+    kind: PageKind
+    """What the page is (the home and section pages are both ``section``): the project's downloader
+    middlewares decode and inspect only the pages whose request says so."""
     kwargs: dict[str, Any]
 
 
@@ -69,7 +73,8 @@ class ProbeSpider(scrapy.Spider):
 
     def _request(self, step: _Step) -> scrapy.Request:
         return scrapy.Request(self.profile.to_fetch_url(step.url, self.fetch_base), callback=step.callback,
-                              errback=self.on_error, cb_kwargs=step.kwargs, meta={"probe_step": step},
+                              errback=self.on_error, cb_kwargs=step.kwargs,
+                              meta={"probe_step": step, "gdcac_kind": step.kind},
                               dont_filter=True)
 
     def _next(self) -> Iterator[scrapy.Request]:
@@ -77,7 +82,7 @@ class ProbeSpider(scrapy.Spider):
             yield self._request(self.queue.pop(0))
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(_Step(self.findings.start_url, self.parse_home, {}))
+        yield self._request(_Step(self.findings.start_url, self.parse_home, PageKind.SECTION, {}))
 
     # --- the callbacks --------------------------------------------------------------------------------------
 
@@ -93,7 +98,7 @@ class ProbeSpider(scrapy.Spider):
         self.findings.section_url = self.profile.canonical(found.url)
         self.findings.section_method = found.method
         self.nav_urls = found.nav_urls
-        yield self._request(_Step(self.findings.section_url, self.parse_section, {}))
+        yield self._request(_Step(self.findings.section_url, self.parse_section, PageKind.SECTION, {}))
 
     def parse_section(self, response: Response) -> Iterator[scrapy.Request]:
         """The section page: its columns; then the first listing page of each, one after the other."""
@@ -106,7 +111,7 @@ class ProbeSpider(scrapy.Spider):
         for name, url in section["columns"]:
             column = ColumnFinding(name=name, url=self.profile.canonical(url))
             self.findings.columns.append(column)
-            self.queue.append(_Step(column.url, self.parse_listing, {"column": column}))
+            self.queue.append(_Step(column.url, self.parse_listing, PageKind.LISTING, {"column": column}))
         if not section["columns"]:
             self.findings.error = f"no columns found on the section page {self.findings.section_url}"
         yield from self._next()
@@ -130,7 +135,7 @@ class ProbeSpider(scrapy.Spider):
         for column, entry in picked:
             article = ArticleFinding(url=entry.url, column=column.name)
             self.findings.articles.append(article)
-            self.queue.append(_Step(entry.url, self.parse_article, {"article": article}))
+            self.queue.append(_Step(entry.url, self.parse_article, PageKind.ARTICLE, {"article": article}))
 
     def parse_article(self, response: Response, article: ArticleFinding) -> Iterator[scrapy.Request]:
         """An article: its fields, as the crawl extracts them."""
