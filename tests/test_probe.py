@@ -7,6 +7,7 @@ come from the mirror's manifest.  The selectors, URL patterns and the profile wr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sqlite3
@@ -27,8 +28,11 @@ from click.testing import CliRunner
 from gdcac_crawler.cli import main
 from gdcac_crawler.extract.dom import parse_html
 from gdcac_crawler.extract.selectors import Case, candidates, cover, first_is, is_stable, url_pattern
+from gdcac_crawler.items import PageKind
+from gdcac_crawler.probe import ProbeFindings
 from gdcac_crawler.profiles import get_profile
 from gdcac_crawler.profiles.writer import render_profile
+from gdcac_crawler.spiders.probe import ProbeSpider
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 from gdcac_mirror.crawl import run_crawl
 
@@ -270,3 +274,14 @@ def test_a_file_with_no_profile_is_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="no profile file"):
         get_profile(str(tmp_path / "missing.py"))
 
+
+
+
+def test_probe_requests_are_marked_as_pages_the_middlewares_inspect() -> None:
+    """The encoding fix and the block guard inspect only requests whose ``gdcac_kind`` is a crawled page's."""
+    findings = ProbeFindings(start_url="https://www.cagd.gov.cn/", section_name="政策法规",
+                             fetch_base="http://127.0.0.1:8000")
+    spider = ProbeSpider(findings=findings, profile=get_profile("generic"), fetch_base=findings.fetch_base)
+    request = asyncio.run(anext(spider.start()))
+    assert request.url == "http://127.0.0.1:8000/"
+    assert request.meta["gdcac_kind"] == PageKind.SECTION
