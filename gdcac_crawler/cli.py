@@ -10,6 +10,7 @@
 ``gdcac show``      one article with its versions and provenance.
 ``gdcac serve``     Datasette over the archive, read-only, on 127.0.0.1.
 ``gdcac migrate``   bring an archive made by an older version up to date (and rebuild its search index).
+``gdcac probe``     a first, polite look at a portal: its section, columns, pager, articles; a draft profile.
 
 Every command that reads an archive takes ``--db``; a missing archive, a bad date or a malformed query is one
 line on stderr and a non-zero exit status, never a traceback.
@@ -35,6 +36,7 @@ import click
 from gdcac_crawler.archive import SAMPLE_QUERY, Archive, QueryError
 from gdcac_crawler.extract.cli import extract_command
 from gdcac_crawler.history import DEFAULT_DB, history_command
+from gdcac_crawler.probe_cli import probe_command
 
 
 def pad(text: str, width: int) -> str:
@@ -573,6 +575,7 @@ def migrate(db: str, reindex: bool, optimize: bool, promote_df: int | None) -> N
 
 main.add_command(extract_command)
 main.add_command(history_command)
+main.add_command(probe_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

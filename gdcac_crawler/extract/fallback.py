@@ -11,13 +11,9 @@ Articles
       labelled lines (``来源：``, ``发布时间：``, ``索引号：``, ``文号：`` …) in the lines before the body, a
       breadcrumb found by its label or by its ``首页 > …`` shape.
 Listings
-    * columns: same-site links that match the portal's URL patterns, else the largest group of listing-shaped
-      links (``…/index.html``, ``…/``) in one navigation list (:func:`nav_columns`);
     * entries: the largest group of **dated links** — sibling items each holding one link and a date
-      (:func:`dated_link_entries`) — else links matching the portal's article URL pattern;
-    * pages: the pager script's arguments (``createPageHTML(N, …)``, ``countPage``, ``Math.ceil(T/P)``) are
-      read on every listing page; links to ``index_N`` in the page's folder stand in for a static pager the
-      profile cannot find; with neither, the spider asks for ``index_N`` until the first missing page.
+      (:func:`dated_link_entries`); :mod:`gdcac_crawler.extract.discovery` finds the columns of a section's
+      navigation and the article-shaped links, :mod:`gdcac_crawler.extract.pager` every form of pager.
 
 Everything here is pure and works on lxml elements (parsed once per page).  Which method produced a field
 is recorded in the item's ``methods`` as ``fallback:<how>`` or ``meta:<tag>``; the spider counts each under
@@ -29,8 +25,9 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -47,8 +44,8 @@ from gdcac_crawler.extract.vocabulary import (
 )
 
 __all__ = [
-    "breadcrumb_trails", "dated_link_entries", "density_body", "first_date", "is_fallback", "nav_columns",
-    "pager_links", "preamble_lines", "title_from_page", "trail_names", "url_pattern_links",
+    "breadcrumb_elements", "breadcrumb_trails", "dated_link_entries", "density_body", "first_date", "is_fallback",
+    "preamble_lines", "preamble_nodes", "title_from_page", "trail_names",
 ]
 
 _PUNCT = frozenset("，。；：！？、“”《》（）,.;:!?")
@@ -270,24 +267,29 @@ _PRECEDING_TEXT = etree.XPath("preceding::text()")
 _NOT_TEXT = SKIP_TAGS | {"title", "head", "option"}
 
 
-def preamble_lines(root: etree._Element, body: etree._Element | None, limit: int = 60) -> list[str]:
-    """The last ``limit`` text lines before the body (where the title, source, time and the labelled
-    metadata of an article stand); the whole page's when no body is known."""
-    if body is None:
-        return _document_lines(root, None)[-limit:]
-    lines: list[str] = []
+def preamble_nodes(body: etree._Element, limit: int = 60) -> list[Any]:
+    """The last ``limit`` text nodes before the body that each hold a line of text, in document order: lxml's
+    text results, each knowing the element it stands in (``getparent()``)."""
+    found: list[Any] = []
     for node in reversed(_PRECEDING_TEXT(body)):
         if node.strip():
             parent = node.getparent()
             if node.is_text and parent is not None and str(parent.tag).lower() in _NOT_TEXT:
                 continue
-            line = normalise_meta(str(node))
-            if line:
-                lines.append(line)
-                if len(lines) >= limit:
+            if normalise_meta(str(node)):
+                found.append(node)
+                if len(found) >= limit:
                     break
-    lines.reverse()
-    return lines
+    found.reverse()
+    return found
+
+
+def preamble_lines(root: etree._Element, body: etree._Element | None, limit: int = 60) -> list[str]:
+    """The last ``limit`` text lines before the body (where the title, source, time and the labelled
+    metadata of an article stand); the whole page's when no body is known."""
+    if body is None:
+        return _document_lines(root, None)[-limit:]
+    return [normalise_meta(str(node)) or "" for node in preamble_nodes(body, limit)]
 
 
 #: The elements a breadcrumb may be printed in.
@@ -303,7 +305,13 @@ def trail_names(text: str, label: re.Pattern[str] = CRUMB_LABEL_LOOSE_RE) -> lis
 def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
     """Breadcrumbs found by their shape: an element whose text starts with 当前位置 / 您所在的位置, or a short
     run of ``首页 > A > B`` links; each as its names after 首页."""
-    trails: list[list[str]] = []
+    return [names for _, names in breadcrumb_elements(root)]
+
+
+def breadcrumb_elements(root: etree._Element) -> list[tuple[etree._Element, list[str]]]:
+    """``[(element, names)]``: the elements :func:`breadcrumb_trails` reads its breadcrumbs from, with
+    their names after 首页 (for whoever derives a selector for them)."""
+    found: list[tuple[etree._Element, list[str]]] = []
     seen: set[etree._Element] = set()
     for el in _CRUMB_CANDIDATES_XPATH(root):
         own = (el.text or "").strip()
@@ -327,8 +335,8 @@ def breadcrumb_trails(root: etree._Element) -> list[list[str]]:
         seen.add(el)
         names = trail_names(text)
         if names:
-            trails.append(names)
-    return trails
+            found.append((el, names))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -377,68 +385,6 @@ def dated_link_entries(root: etree._Element, base: str) -> list[tuple[str, str, 
         return []
     best = max(groups.values(), key=len)
     return best if len(best) >= 2 else []
-
-
-def url_pattern_links(root: etree._Element, base: str,
-                      matches: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """``[(url, title)]`` of the links whose absolute URL ``matches(url)``, in page order, once each."""
-    found, seen = [], set()
-    for a in _LINKS_XPATH(root):
-        href = _href(a)
-        if href is None:
-            continue
-        url = urljoin(base, href)
-        if url in seen or not matches(url):
-            continue
-        seen.add(url)
-        found.append((url, link_title(a)))
-    return found
-
-
-_LISTING_SHAPE_RE = re.compile(r"/(?:index(?:_\d+)?\.s?html?)?$")
-
-
-def nav_columns(root: etree._Element, base: str, same_site: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """Columns by shape: same-site links to listing-shaped URLs (``…/`` or ``…/index.html``), grouped by the
-    list (``ul``/``ol``/``dl``/``nav``, else the parent) they sit in; the largest group of at least two wins
-    (``[(name, url)]``).  The home page is left out."""
-    groups: dict[etree._Element, list[tuple[str, str]]] = defaultdict(list)
-    for a in _LINKS_XPATH(root):
-        href = _href(a)
-        if href is None:
-            continue
-        url = urljoin(base, href)
-        parts = urlsplit(url)
-        if not same_site(url) or parts.query or parts.path in ("", "/", "/index.html"):
-            continue
-        if not _LISTING_SHAPE_RE.search(parts.path):
-            continue
-        container = a.getparent()
-        while container is not None and container.tag not in ("ul", "ol", "dl", "nav"):
-            container = container.getparent()
-        key = container if container is not None else a.getparent()
-        name = link_title(a)
-        if name and all(u != url for u, _ in groups[key]):
-            groups[key].append((url, name))
-    if not groups:
-        return []
-    best = max(groups.values(), key=len)
-    return [(name, url) for url, name in best] if len(best) >= 2 else []
-
-
-def pager_links(root: etree._Element, base: str, page_pattern: str) -> list[str]:
-    """Links to the other pages of the listing: ``index_N`` links in the listing page's own folder."""
-    folder = urlsplit(base).path.rsplit("/", 1)[0] + "/"
-    found = []
-    for a in _LINKS_XPATH(root):
-        href = _href(a)
-        if href is None:
-            continue
-        url = urljoin(base, href)
-        path = urlsplit(url).path
-        if path.startswith(folder) and "/" not in path[len(folder):] and re.search(page_pattern, path):
-            found.append(url)
-    return found
 
 
 _TIME_OF_DAY_RE = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")

@@ -64,18 +64,57 @@ class CleanedArticle(ArticleFields):
     body_text: str | None
 
 
+@dataclass(frozen=True)
+class PageRule:
+    """How the URL of a column's page ``n`` (1-based) is made: page 1 is the column's first page; page ``n``
+    is ``prefix + str(n + offset) + suffix`` — ``index_{n}.html`` (nfw-cms, offset 0), ``index_{n-1}.html``
+    (TRS, offset -1), ``?page={n}``.  ``offset`` is ``None`` while nothing on the page tells it (an ``index_N``
+    pager written only by script): the spider then probes ``index_1`` and ``index_2``."""
+
+    prefix: str
+    suffix: str
+    offset: int | None
+
+    def url(self, n: int, first_url: str) -> str:
+        """The URL of page ``n`` (``first_url`` for page 1)."""
+        if n <= 1:
+            return first_url
+        return f"{self.prefix}{n + (self.offset or 0)}{self.suffix}"
+
+    def number(self, url: str) -> int | None:
+        """The page number ``url`` has under this rule (``None``: not one of its pages, or no offset known)."""
+        if self.offset is None or not (url.startswith(self.prefix) and url.endswith(self.suffix)):
+            return None
+        middle = url[len(self.prefix):len(url) - len(self.suffix)]
+        return int(middle) - self.offset if middle.isdigit() else None
+
+    def with_offset(self, offset: int) -> PageRule:
+        return PageRule(self.prefix, self.suffix, offset)
+
+
 @dataclass
 class Pager:
-    """What a listing page says about the column's pages."""
+    """What a listing page says about the column's pages: the pager's form, the page count it states (which
+    may be capped), the rule that makes page ``n``'s URL, and the literal link to the next page."""
 
     linked_pages: list[int] = field(default_factory=list)
-    """Page numbers the static pager links to."""
+    """Page numbers (1-based) the static pager links to."""
     script_pages: int | None = None
-    """The page count written in the pager script, after its cap (``createPageHTML(N, …)``)."""
+    """The page count written in the pager script (``createPageHTML(N, …)``, ``var countPage = N``), which the
+    platform may have capped."""
     total_items: int | None = None
     """The column's item count from ``Math.ceil(TOTAL/PER)``, when the script gives it."""
     per_page: int | None = None
     """Items per page from ``Math.ceil(TOTAL/PER)``."""
+    form: str = "none"
+    """The pager's form: ``createPageHTML``, ``countPage``, ``query`` (``?page=N`` links), ``static-links``
+    (numbered links), ``next-link`` (下一页 / 尾页 only) or ``none``."""
+    rule: PageRule | None = None
+    """How page ``n``'s URL is made (from the links, else the script); ``None`` when nothing tells."""
+    next_url: str | None = None
+    """The 下一页 link's URL, when the page has one that leads elsewhere."""
+    current: int | None = None
+    """This page's own number (1-based) as the pager shows it, when it does."""
 
     @property
     def total_pages(self) -> int:
@@ -86,6 +125,12 @@ class Pager:
         if self.total_items is not None and self.per_page:
             counts.append(-(-self.total_items // self.per_page))
         return max(counts)
+
+    @property
+    def exact(self) -> bool:
+        """Whether :attr:`total_pages` is the column's real page count (``Math.ceil(TOTAL/PER)``, computed
+        before any cap) rather than a lower bound."""
+        return self.total_items is not None and bool(self.per_page)
 
 
 class ListingPage(TypedDict):

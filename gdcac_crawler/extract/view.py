@@ -41,11 +41,16 @@ class ArticleView(TypedDict):
 
 
 class PagerView(TypedDict):
+    """A pager's view: what it states, its form, and the URL its rule gives page 2 (``None`` while the
+    numbering is unknown)."""
+
     linked_pages: list[int]
     script_pages: int | None
     total_items: int | None
     per_page: int | None
     total_pages: int
+    form: str
+    page_2_url: str | None
 
 
 class ListingView(TypedDict):
@@ -86,7 +91,10 @@ def listing_view(response: Any, profile: Profile) -> ListingView:
         "column": listing["column"],
         "entries": [asdict(e) for e in listing["entries"]],
         "pager": {"linked_pages": sorted(set(pager.linked_pages)), "script_pages": pager.script_pages,
-                  "total_items": pager.total_items, "per_page": pager.per_page, "total_pages": pager.total_pages},
+                  "total_items": pager.total_items, "per_page": pager.per_page, "total_pages": pager.total_pages,
+                  "form": pager.form,
+                  "page_2_url": pager.rule.url(2, response.url) if pager.rule and pager.rule.offset is not None
+                  else None},
         "methods": listing["methods"],
     }
 

@@ -2,7 +2,8 @@
 
 ``gdcac`` (www.cagd.gov.cn) and ``drc`` (drc.gd.gov.cn) are portals; ``generic`` names none and uses only
 the fallbacks.  A profile is named by its module's name, by ``generic@URL`` (the generic profile bound to the
-site of URL), or by ``auto@URL`` / a bare URL (the portal whose host it is, else generic bound to it).
+site of URL), or by ``auto@URL`` / a bare URL (the portal whose host it is, else generic bound to it), or by
+the path of a Python file that defines ``PROFILE`` (a draft written by ``gdcac probe --write-profile``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import importlib
 from urllib.parse import urlsplit
 
 from gdcac_crawler.profiles.base import Profile
+from gdcac_crawler.profiles.writer import load_profile_file
 
 __all__ = ["PORTALS", "Profile", "get_profile", "profile_for_url", "resolve_profile"]
 
@@ -56,8 +58,13 @@ def get_profile(name: str) -> Profile:
     """The profile called ``name`` (the module ``gdcac_crawler.profiles.<name>``), or ``generic@URL`` /
     ``auto@URL`` / a bare ``http(s)://`` URL (see :func:`resolve_profile`).
 
+    A name ending in ``.py`` is a file's path: the ``PROFILE`` it defines
+    (:func:`~gdcac_crawler.profiles.writer.load_profile_file`).
+
     Raises ``KeyError`` with the name when there is no such profile.
     """
+    if name.endswith(".py"):
+        return load_profile_file(name)
     if name.startswith(("http://", "https://")):
         return resolve_profile("auto", name)
     if "@" in name:
