@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 import click
 
 from gdcac_crawler.probe import ProbeFindings, build_report, probed_site, render_text
-from gdcac_crawler.profiles import Profile, get_profile
+from gdcac_crawler.profiles import PORTALS, Profile, get_profile, profile_for_url
 from gdcac_crawler.profiles.draft import Draft, draft_profile
 from gdcac_crawler.profiles.writer import render_profile
 
@@ -31,11 +32,19 @@ def _default_name(url: str) -> str:
     return re.sub(r"\W+", "_", first).strip("_") or "portal"
 
 
-def _profile(name: str) -> Profile:
+def _profile(name: str, url: str) -> Profile:
+    """The profile to start from.  A profile that names no portal (generic) assumes no selectors, but when
+    ``url``'s host is a known portal's, that portal's other hosts are taken as aliases (links to them are
+    same-site), as a crawl of the portal would take them."""
     try:
-        return get_profile(name)
+        profile = get_profile(name)
     except (KeyError, ValueError) as exc:
         raise click.ClickException(str(exc.args[0])) from None
+    known = profile_for_url(url)
+    if profile.base_url or known.name not in PORTALS:
+        return profile
+    host = urlsplit(url).hostname
+    return replace(profile, aliases=tuple(h for h in (*known.hosts, *known.aliases) if h != host))
 
 
 def _output(path: str | None) -> Path | None:
@@ -71,7 +80,7 @@ def probe_command(url: str, section: str, delay: float, profile_name: str, base_
     """
     _http_url(url, "URL")
     fetch_base = _http_url(base_url, "--base-url").rstrip("/") if base_url else None
-    profile = _profile(profile_name)
+    profile = _profile(profile_name, url)
     out = _output(write_profile)
     from gdcac_crawler.spiders.probe import run_probe  # Scrapy and its reactor only for this command
 
