@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import html as lxml_html
 
 from gdcac_crawler.extract.cleaning import clean_body_lines
 from gdcac_crawler.extract.cleaning import drop_lines_from_html as drop_html_blocks
+from gdcac_crawler.extract.fallback import trail_names
 from gdcac_crawler.extract.paragraphs import paragraphs as html_blocks
 from gdcac_crawler.extract.text import normalise_space
 
@@ -65,3 +67,8 @@ def test_dropped_lines_leave_the_html_too() -> None:
 
 def test_normalise_space() -> None:
     assert normalise_space("  a\u3000\u3000b\n\tc\u200b ") == "a b c"
+
+
+@pytest.mark.parametrize("label", ["当前位置:", "您当前的位置：", "您当前位置：", "您所在的位置：", "您现在的位置："])
+def test_a_breadcrumbs_label_is_no_name_of_the_trail(label) -> None:
+    assert trail_names(f"{label} 首页 > 政策法规 > 政策解读") == ["政策法规", "政策解读"]

@@ -47,7 +47,7 @@ ACCOUNT_NAME_SOURCE = r"^[A-Za-z][A-Za-z0-9_\-.]*$"
 
 # --- Breadcrumbs -----------------------------------------------------------------------------------------------
 
-_CRUMB_LABELS = r"当前位置|您所在的位置|您现在的位置|所在位置|当前所在位置"
+_CRUMB_LABELS = r"当前位置|您当前的位置|您当前位置|您所在的位置|您现在的位置|所在位置|当前所在位置"
 #: The names a breadcrumb starts from (cut from a column path).
 HOME_NAMES = ("首页", "网站首页", "主页")
 _ARROWS = ">›»＞→"
