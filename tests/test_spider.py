@@ -174,6 +174,7 @@ def test_a_home_page_with_no_link_to_the_section_is_an_error(spider, caplog) -> 
         out = list(spider.parse_home(page))
     assert [i.fetch.kind for i in out] == ["home"] and not [r for r in out if isinstance(r, Request)]
     assert spider.crawler.stats.get_value("gdcac/section/not_found") == 1
+    assert spider.crawler.stats.get_value("gdcac/section/not_found_on") == BASE + "/"
     assert any("政策法规" in r.getMessage() and BASE + "/" in r.getMessage() for r in caplog.records)
 
 

@@ -8,7 +8,7 @@ pager it has (:mod:`gdcac_crawler.extract.pager`): the next link, else the pager
 and ``index_2`` probed; past the last page the pager states, a full page is followed by one probe, and a
 missing page (404), an empty one or one that repeats the entries already seen ends the column.  The stats say
 which way each step went (``gdcac/discovery/...``) and what failed for good (``gdcac/start/error``,
-``gdcac/section/not_found``, ``gdcac/column/all_failed``, ``gdcac/article/failed``).
+``gdcac/section/not_found`` with ``gdcac/section/not_found_on``, ``gdcac/column/all_failed``, ``gdcac/article/failed``).
 
 It only walks and extracts; it never writes to the archive (it reads it once, read-only, when it starts).
 Everything particular to a portal comes from its profile.  Spider arguments (``-a name=value``):
@@ -333,6 +333,7 @@ class PortalSpider(scrapy.Spider):
             logger.error("no link named %s on the home page %s: the section was not found",
                          self.profile.section_name or "(no section name)", response.url)
             self._count("section/not_found")
+            self.crawler.stats.set_value("gdcac/section/not_found_on", response.url)
             self.incomplete_pages += 1
             return
         self._count(f"discovery/section/{found.method}")
