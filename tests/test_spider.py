@@ -216,3 +216,30 @@ def test_with_no_pager_index_1_is_probed_then_index_2(spider) -> None:
     (alternative,) = spider.parse_listing(missing, **probe.cb_kwargs)
     assert alternative.url == BASE + "/zcfg/zcjd/index_2.html" and alternative.meta["gdcac_probe"] is True
     assert "gdcac_probe_alt" not in alternative.meta
+
+
+def test_a_section_found_by_name_that_is_itself_a_listing_is_walked_as_its_one_column(spider) -> None:
+    items = "".join(f'<li><a href="/v/2024/03/{n}.html">t{n}</a><span>2024-03-0{n}</span></li>' for n in (1, 2, 3))
+    page = response("/channel/7/", f"<html><body><ul>{items}</ul></body></html>".encode(),
+                    meta={"gdcac_start": "home"})
+    out = list(spider.parse_section(page))
+    (column,) = [r for r in out if isinstance(r, Request)]
+    assert column.url == BASE + "/channel/7/" and column.dont_filter and column.cb_kwargs["column"] == "政策法规"
+    assert spider.crawler.stats.get_value("gdcac/discovery/columns/self") == 1
+    assert spider.crawler.stats.get_value("gdcac/discovery/start") == "home"
+
+
+def test_a_candidate_column_that_lists_columns_of_its_own_has_them_walked(spider) -> None:
+    spider.columns = {"https://x/zcfg/": "政策法规", "https://x/zhuanti/": "专题"}
+    menu = "".join(f'<li><a href="/zhuanti/{c}/index.html">{name}</a></li>'
+                   for c, name in (("a", "专题一"), ("b", "专题二")))
+    page = response("/zhuanti/index.html", f"<html><body><ul class='sub'>{menu}</ul></body></html>".encode())
+    kwargs = {"column": "专题", "column_url": "https://x/zhuanti/", "page_no": 1, "first_page_size": None,
+              "column_method": "nav-links"}
+    out = list(spider.parse_listing(page, **kwargs))
+    assert [r.url for r in out if isinstance(r, Request)] == [BASE + "/zhuanti/a/index.html",
+                                                             BASE + "/zhuanti/b/index.html"]
+    stats = spider.crawler.stats
+    assert stats.get_value("gdcac/discovery/not_listing") == 1
+    assert stats.get_value("gdcac/discovery/columns/nested") == 2
+    assert stats.get_value("gdcac/listing/pages") is None and spider.incomplete_pages == 0
