@@ -186,12 +186,15 @@ def test_the_home_page_leads_to_the_section_by_name(spider) -> None:
 
 
 def test_a_column_whose_first_page_failed_is_counted_with_its_name(spider) -> None:
+    list(spider.parse_section(response("/zcfg/index.html")))  # columns 政策解读, 法律法规, 规范性文件
+    flfg = {**listing_kwargs(1), "column": "法律法规", "column_url": "https://www.gdcac.gov.cn/zcfg/flfg/index.html"}
+    failed(spider, BASE + "/zcfg/flfg/index.html", {"gdcac_kind": "listing"}, status=503, cb_kwargs=flfg)
     failed(spider, BASE + "/zcfg/zcjd/index.html", {"gdcac_kind": "listing"}, status=503,
            cb_kwargs=listing_kwargs(1))
     failed(spider, BASE + "/zcfg/zcjd/index_2.html", {"gdcac_kind": "listing"}, cb_kwargs=listing_kwargs(2))
     stats = spider.crawler.stats
-    assert stats.get_value("gdcac/column/all_failed") == 1
-    assert stats.get_value("gdcac/column/all_failed_names") == ["政策解读"]
+    assert stats.get_value("gdcac/column/all_failed") == 2
+    assert stats.get_value("gdcac/column/all_failed_names") == ["政策解读", "法律法规"]  # in the section's order
     failed(spider, BASE + "/zcfg/zcjd/content/post_1.html", {"gdcac_kind": "article"})
     assert stats.get_value("gdcac/article/failed") == 1
 

@@ -610,7 +610,9 @@ class PortalSpider(scrapy.Spider):
                 name = request.cb_kwargs.get("column") or request.url
                 self.failed_columns.append(name)
                 self._count("column/all_failed")
-                self.crawler.stats.set_value("gdcac/column/all_failed_names", list(self.failed_columns))
+                order = list(self.columns.values())  # the section's order, not the order the failures came in
+                names = sorted(self.failed_columns, key=lambda n: order.index(n) if n in order else len(order))
+                self.crawler.stats.set_value("gdcac/column/all_failed_names", names)
                 logger.error("column %s: its first listing page %s failed (%s)", name, request.url, what)
                 self._column_answered(listing=True)
         elif kind == PageKind.ARTICLE:
