@@ -15,6 +15,8 @@ from typing import Any
 class PageKind(StrEnum):
     """What a fetched page is: the ``kind`` of a ``pages`` row and of a request's ``gdcac_kind`` meta."""
 
+    HOME = "home"
+    """The portal's home page, where the section is found by its name when the profile's section URL fails."""
     SECTION = "section"
     """The section page, where the columns are found."""
     LISTING = "listing"
@@ -31,7 +33,7 @@ class PageKind(StrEnum):
     @classmethod
     def crawled(cls) -> frozenset[PageKind]:
         """The kinds the spider asks for: the pages whose answers the downloader middlewares inspect."""
-        return frozenset({cls.SECTION, cls.LISTING, cls.ARTICLE})
+        return frozenset({cls.HOME, cls.SECTION, cls.LISTING, cls.ARTICLE})
 
 
 class ArchiveOutcome(StrEnum):
@@ -103,7 +105,7 @@ class ListingEntry:
 
 @dataclass
 class ListingItem:
-    """A fetched listing page (or the section page) and the entries it showed."""
+    """A fetched listing page (or the section page, or the home page) and the entries it showed."""
 
     url: str
     """Canonical URL of the listing page."""

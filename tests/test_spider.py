@@ -118,3 +118,131 @@ def test_base_url_must_be_http() -> None:
     crawler = get_crawler(GdcacSpider)
     with pytest.raises(ValueError, match="base_url"):
         GdcacSpider.from_crawler(crawler, base_url="file:///etc")
+
+
+# --- discovery: the start, the home page, failed columns and articles ----------------------------------------
+
+def failed(spider, url: str, meta: dict, error: Exception | None = None, status: int = 404, cb_kwargs=None):
+    """The errback's output for a request that failed for good: an HTTP ``status``, or ``error``."""
+    request = Request(url, meta=meta, cb_kwargs=cb_kwargs or {})
+    if error is None:
+        error = HttpError(HtmlResponse(url=url, status=status, body=b"x", request=request))
+    failure = Failure(error)
+    failure.request = request
+    return list(spider.on_error(failure))
+
+
+def test_the_profiles_section_page_with_columns_is_the_start(spider) -> None:
+    list(spider.parse_section(response("/zcfg/index.html", meta={"gdcac_start": "section"})))
+    stats = spider.crawler.stats
+    assert stats.get_value("gdcac/discovery/start") == "section"
+    assert stats.get_value("gdcac/discovery/section/profile") == 1
+    assert stats.get_value("gdcac/discovery/columns/profile") == 3
+
+
+def test_a_failed_section_url_sends_the_crawl_to_the_home_page(spider) -> None:
+    out = failed(spider, BASE + "/zcfg/", {"gdcac_kind": "section", "gdcac_start": "section"})
+    (home,) = [r for r in out if isinstance(r, Request)]
+    assert home.url == BASE + "/" and home.callback == spider.parse_home and home.meta["gdcac_kind"] == "home"
+    assert spider.incomplete_pages == 0 and spider.crawler.stats.get_value("gdcac/start/error") is None
+
+
+def test_when_the_home_page_fails_too_the_start_error_names_the_url_and_the_error(spider) -> None:
+    from twisted.internet.error import DNSLookupError
+
+    failed(spider, BASE + "/zcfg/", {"gdcac_kind": "section", "gdcac_start": "section"},
+           DNSLookupError("no such host"))
+    failed(spider, BASE + "/", {"gdcac_kind": "home"}, DNSLookupError("no such host"))
+    error = spider.crawler.stats.get_value("gdcac/start/error")
+    assert error.startswith(BASE + "/zcfg/: DNSLookupError: ") and "no such host" in error
+    assert spider.walk_complete() is False
+
+
+def test_a_section_page_without_columns_sends_the_crawl_home_and_a_404_there_says_so(spider) -> None:
+    out = list(spider.parse_section(response("/zcfg/index.html", b"<html><body><p>nothing</p></body></html>",
+                                             meta={"gdcac_start": "section"})))
+    assert [r.url for r in out if isinstance(r, Request)] == [BASE + "/"]
+    assert [i.fetch.kind for i in out if isinstance(i, ListingItem)] == ["section"]
+    failed(spider, BASE + "/", {"gdcac_kind": "home"}, status=500)
+    assert spider.crawler.stats.get_value("gdcac/section/no_columns") == 1
+
+
+def test_a_home_page_with_no_link_to_the_section_is_an_error(spider, caplog) -> None:
+    page = response("/", "<html><body><ul><li><a href='/'>首页</a></li><li><a href='/a/'>网信动态</a></li>"
+                         "</ul></body></html>".encode())
+    with caplog.at_level("ERROR"):
+        out = list(spider.parse_home(page))
+    assert [i.fetch.kind for i in out] == ["home"] and not [r for r in out if isinstance(r, Request)]
+    assert spider.crawler.stats.get_value("gdcac/section/not_found") == 1
+    assert spider.crawler.stats.get_value("gdcac/section/not_found_on") == BASE + "/"
+    assert any("政策法规" in r.getMessage() and BASE + "/" in r.getMessage() for r in caplog.records)
+
+
+def test_the_home_page_leads_to_the_section_by_name(spider) -> None:
+    out = list(spider.parse_home(response("/index.html")))
+    (section,) = [r for r in out if isinstance(r, Request)]
+    assert section.url == BASE + "/zcfg/index.html" and section.meta["gdcac_start"] == "home"
+    assert spider.crawler.stats.get_value("gdcac/discovery/section/nav-name") == 1
+
+
+def test_a_column_whose_first_page_failed_is_counted_with_its_name(spider) -> None:
+    list(spider.parse_section(response("/zcfg/index.html")))  # columns 政策解读, 法律法规, 规范性文件
+    flfg = {**listing_kwargs(1), "column": "法律法规", "column_url": "https://www.gdcac.gov.cn/zcfg/flfg/index.html"}
+    failed(spider, BASE + "/zcfg/flfg/index.html", {"gdcac_kind": "listing"}, status=503, cb_kwargs=flfg)
+    failed(spider, BASE + "/zcfg/zcjd/index.html", {"gdcac_kind": "listing"}, status=503,
+           cb_kwargs=listing_kwargs(1))
+    failed(spider, BASE + "/zcfg/zcjd/index_2.html", {"gdcac_kind": "listing"}, cb_kwargs=listing_kwargs(2))
+    stats = spider.crawler.stats
+    assert stats.get_value("gdcac/column/all_failed") == 2
+    assert stats.get_value("gdcac/column/all_failed_names") == ["政策解读", "法律法规"]  # in the section's order
+    failed(spider, BASE + "/zcfg/zcjd/content/post_1.html", {"gdcac_kind": "article"})
+    assert stats.get_value("gdcac/article/failed") == 1
+
+
+def test_a_page_of_entries_already_seen_ends_the_column(spider) -> None:
+    list(spider.parse_listing(response("/zcfg/zcjd/index.html"), **listing_kwargs(1)))
+    body = (SITE_DIR / "zcfg/zcjd/index.html").read_bytes()
+    out = list(spider.parse_listing(response("/zcfg/zcjd/index_2.html", body, meta={"gdcac_probe": True}),
+                                    **listing_kwargs(2, 8)))
+    assert out == [] and spider.crawler.stats.get_value("gdcac/listing/end_probe_repeat") == 1
+
+
+def test_with_no_pager_index_1_is_probed_then_index_2(spider) -> None:
+    items = "".join(f'<li><a href="/zcfg/zcjd/content/post_{n}.html">t{n}</a><span>2024-01-0{n}</span></li>'
+                    for n in range(1, 4))
+    out = list(spider.parse_listing(response("/zcfg/zcjd/index.html", f"<ul>{items}</ul>".encode()),
+                                    **listing_kwargs(1)))
+    (probe,) = [r for r in out if isinstance(r, Request) and r.callback == spider.parse_listing]
+    assert probe.url == BASE + "/zcfg/zcjd/index_1.html" and probe.meta["gdcac_probe"] is True
+    assert spider.crawler.stats.get_value("gdcac/discovery/pager/index-probe") == 1
+    missing = response("/zcfg/zcjd/index_1.html", b"404", 404, meta=probe.meta)
+    (alternative,) = spider.parse_listing(missing, **probe.cb_kwargs)
+    assert alternative.url == BASE + "/zcfg/zcjd/index_2.html" and alternative.meta["gdcac_probe"] is True
+    assert "gdcac_probe_alt" not in alternative.meta
+
+
+def test_a_section_found_by_name_that_is_itself_a_listing_is_walked_as_its_one_column(spider) -> None:
+    items = "".join(f'<li><a href="/v/2024/03/{n}.html">t{n}</a><span>2024-03-0{n}</span></li>' for n in (1, 2, 3))
+    page = response("/channel/7/", f"<html><body><ul>{items}</ul></body></html>".encode(),
+                    meta={"gdcac_start": "home"})
+    out = list(spider.parse_section(page))
+    (column,) = [r for r in out if isinstance(r, Request)]
+    assert column.url == BASE + "/channel/7/" and column.dont_filter and column.cb_kwargs["column"] == "政策法规"
+    assert spider.crawler.stats.get_value("gdcac/discovery/columns/self") == 1
+    assert spider.crawler.stats.get_value("gdcac/discovery/start") == "home"
+
+
+def test_a_candidate_column_that_lists_columns_of_its_own_has_them_walked(spider) -> None:
+    spider.columns = {"https://x/zcfg/": "政策法规", "https://x/zhuanti/": "专题"}
+    menu = "".join(f'<li><a href="/zhuanti/{c}/index.html">{name}</a></li>'
+                   for c, name in (("a", "专题一"), ("b", "专题二")))
+    page = response("/zhuanti/index.html", f"<html><body><ul class='sub'>{menu}</ul></body></html>".encode())
+    kwargs = {"column": "专题", "column_url": "https://x/zhuanti/", "page_no": 1, "first_page_size": None,
+              "column_method": "nav-links"}
+    out = list(spider.parse_listing(page, **kwargs))
+    assert [r.url for r in out if isinstance(r, Request)] == [BASE + "/zhuanti/a/index.html",
+                                                             BASE + "/zhuanti/b/index.html"]
+    stats = spider.crawler.stats
+    assert stats.get_value("gdcac/discovery/not_listing") == 1
+    assert stats.get_value("gdcac/discovery/columns/nested") == 2
+    assert stats.get_value("gdcac/listing/pages") is None and spider.incomplete_pages == 0

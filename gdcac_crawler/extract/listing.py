@@ -34,7 +34,7 @@ from gdcac_crawler.extract.text import normalise_space
 from gdcac_crawler.items import ListingEntry
 from gdcac_crawler.profiles.base import Profile
 
-__all__ = ["Pager", "extract_listing", "extract_section"]
+__all__ = ["Pager", "extract_listing", "extract_section", "find_section"]
 
 #: ``(url, title, listed_date)`` of a listing's entry, as found.
 _Found = tuple[str, str, str | None]
@@ -46,6 +46,16 @@ def _methods(resolved: dict[str, Resolved[Any]]) -> dict[str, str]:
 
 def _base(response: Any, profile: Profile) -> str:
     return getattr(response, "url", None) or profile.section_url
+
+
+def find_section(response: Any, profile: Profile) -> discovery.SectionLink | None:
+    """The link on a page — the portal's home page — that names the profile's section (``section_name``,
+    政策法规), whatever its path (:func:`gdcac_crawler.extract.discovery.find_section_link`); ``None`` when
+    no link names it."""
+    base = _base(response, profile)
+    profile = profile.bound(base)
+    return discovery.find_section_link(root_of(response), base, profile.section_name,
+                                       same_site=lambda u: profile.is_same_site(u, base))
 
 
 def extract_section(response: Any, profile: Profile, *, nav_urls: Iterable[str] = (),

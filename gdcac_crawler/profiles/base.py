@@ -33,7 +33,9 @@ class Profile:
     """Further host names of the same portal (an older domain, the platform's name for it): links to them are
     same-site and archived under :attr:`base_url`, like links to :attr:`hosts`."""
     section_name: str = ""
-    """Name of the section (for logs and the demo summary)."""
+    """Name of the section: how it is found on the home page when the section URL fails (and for logs)."""
+    home_path: str = "/"
+    """Path of the portal's home page, where the section is looked for by its name."""
 
     # Column discovery on the section page.
     column_link_css: str = "#leftnav a"
@@ -129,6 +131,11 @@ class Profile:
     def section_url(self) -> str:
         """Canonical URL of the section page."""
         return urljoin(self.base_url + "/", self.section_path.lstrip("/"))
+
+    @property
+    def home_url(self) -> str:
+        """Canonical URL of the portal's home page."""
+        return urljoin(self.base_url + "/", self.home_path.lstrip("/"))
 
     def is_same_site(self, url: str, fetch_base: str | None = None) -> bool:
         """Whether ``url`` belongs to the portal (or to the mirror standing in for it at ``fetch_base``)."""

@@ -1,5 +1,15 @@
 """The one portal spider: section → columns → listing pages → same-site articles.
 
+The walk starts from the profile's section URL.  When that fails (an HTTP error, DNS, a refused connection)
+or shows no columns, it fetches the portal's home page and finds the section there by its name, whatever its
+path (:func:`gdcac_crawler.extract.listing.find_section`).  Columns are the section's own navigation; a
+candidate whose page shows no entries is no column.  Each column is walked page by page through whatever
+pager it has (:mod:`gdcac_crawler.extract.pager`): the next link, else the pager's URL rule, else ``index_1``
+and ``index_2`` probed; past the last page the pager states, a full page is followed by one probe, and a
+missing page (404), an empty one or one that repeats the entries already seen ends the column.  The stats say
+which way each step went (``gdcac/discovery/...``) and what failed for good (``gdcac/start/error``,
+``gdcac/section/not_found`` with ``gdcac/section/not_found_on``, ``gdcac/column/all_failed``, ``gdcac/article/failed``).
+
 It only walks and extracts; it never writes to the archive (it reads it once, read-only, when it starts).
 Everything particular to a portal comes from its profile.  Spider arguments (``-a name=value``):
 
@@ -46,8 +56,10 @@ from gdcac_crawler.clock import new_run_id, utc_now
 from gdcac_crawler.exceptions import BlockedResponse, UnwantedResponse
 from gdcac_crawler.extensions.health import FORCED_SHUTDOWN
 from gdcac_crawler.extract.article import extract_article
+from gdcac_crawler.extract.discovery import is_page_url
 from gdcac_crawler.extract.fallback import is_fallback
-from gdcac_crawler.extract.listing import extract_listing, extract_section
+from gdcac_crawler.extract.listing import extract_listing, extract_section, find_section
+from gdcac_crawler.extract.results import Pager, PageRule
 from gdcac_crawler.incremental import (
     ArchivedRow,
     ArchiveSnapshot,
@@ -133,6 +145,21 @@ class PortalSpider(scrapy.Spider):
         """What the archive held for the site when the crawl started (:mod:`gdcac_crawler.incremental`)."""
         self.incomplete_pages = 0
         """Section or listing pages that failed or showed nothing: a full walk with any is not complete."""
+        self.start_error: str | None = None
+        """``"<url>: <error>"`` of the profile's section URL when it failed (the run's start error if the home
+        page fails too)."""
+        self.section_answered = False
+        """Whether the profile's section URL answered (with no columns, when the walk went on to the home page)."""
+        self.columns: dict[str, str] = {}
+        """The columns asked for, canonical first-page URL → name (a column is walked once)."""
+        self.column_entries: dict[str, set[str]] = {}
+        """Per column, the entry URLs its pages showed so far: a page that shows only these is past the end."""
+        self.columns_answered = 0
+        """Columns whose first page answered or failed for good."""
+        self.columns_listing = 0
+        """Columns whose first page showed entries (or failed: a listing that could not be read)."""
+        self.failed_columns: list[str] = []
+        """Names of the columns whose every listing page failed."""
         self.job: RunJob | None = None
         self.job_how = "new"
         self.jobdir: str | None = None
@@ -217,7 +244,8 @@ class PortalSpider(scrapy.Spider):
         self.crawler.stats.set_value("gdcac/run_id", self.run_id)
         self.crawler.stats.set_value("gdcac/mode", self.mode)
         self.load_archive_state()
-        yield self._request(self.profile.section_url, self.parse_section, kind=PageKind.SECTION)
+        yield self._request(self.profile.section_url, self.parse_section, kind=PageKind.SECTION,
+                            meta={"gdcac_start": "section"})
         for request in self.revisit_requests():
             yield request
 
@@ -280,33 +308,107 @@ class PortalSpider(scrapy.Spider):
                                         "listed_date": row.get("listed_date")})
 
     def parse_section(self, response: Response) -> Iterator[Any]:
-        """The section page: discover its columns and walk each from its first listing page."""
-        section = extract_section(response, self.profile)
-        columns = section["columns"]
+        """The section page: discover its columns and walk each from its first listing page.
+
+        The profile's section URL (``gdcac_start`` = ``section``) that shows no columns sends the walk to the
+        home page; a section found there by name (``home``) that shows none is walked as a listing itself
+        when it shows entries, else the run has no columns (``gdcac/section/no_columns``)."""
+        start = response.meta.get("gdcac_start", "section")
+        section_url = self.profile.canonical(response.url)
+        section = extract_section(response, self.profile, nav_urls=response.meta.get("gdcac_nav_urls", ()),
+                                  section_url=section_url if start == "home" else None)
+        columns, method = section["columns"], _how(section["methods"].get("columns"))
+        yield ListingItem(url=section_url, site=self.profile.name, column=None, column_url=None, page_no=1,
+                          entries=[], fetch=fetch_record(response, self.run_id, PageKind.SECTION))
+        if not columns and start == "section":
+            self.section_answered = True
+            logger.warning("the section page %s shows no columns: looking for %s on the home page", response.url,
+                           self.profile.section_name)
+            yield self._home_request()
+            return
+        if not columns and extract_listing(response, self.profile, page_no=1)["entries"]:
+            columns, method = [(self.profile.section_name or section_url, section_url)], "self"
         self._count_fallbacks(section["methods"], response.url)
         self._count("section/columns", len(columns))
         if not columns:
             logger.error("no columns found on the section page %s: the template may have changed", response.url)
             self._count("section/no_columns")
             self.incomplete_pages += 1
+            return
+        self.crawler.stats.set_value("gdcac/discovery/start", start)
+        if start == "section":
+            self._count("discovery/section/profile")
+        for name, url in columns:
+            yield from self._column(name, url, method)
+
+    def _home_request(self) -> scrapy.Request:
+        return self._request(self.profile.home_url, self.parse_home, kind=PageKind.HOME, dont_filter=True)
+
+    def parse_home(self, response: Response) -> Iterator[Any]:
+        """The portal's home page: find the section by its name among the navigation links and walk it."""
         yield ListingItem(url=self.profile.canonical(response.url), site=self.profile.name, column=None,
                           column_url=None, page_no=1, entries=[],
-                          fetch=fetch_record(response, self.run_id, PageKind.SECTION))
-        for name, url in columns:
-            column_url = self.profile.canonical(url)
-            yield self._request(column_url, self.parse_listing, kind=PageKind.LISTING,
-                                cb_kwargs={"column": name, "column_url": column_url, "page_no": 1,
-                                           "first_page_size": None})
+                          fetch=fetch_record(response, self.run_id, PageKind.HOME))
+        found = find_section(response, self.profile)
+        if found is None:
+            logger.error("no link named %s on the home page %s: the section was not found",
+                         self.profile.section_name or "(no section name)", response.url)
+            self._count("section/not_found")
+            self.crawler.stats.set_value("gdcac/section/not_found_on", response.url)
+            self.incomplete_pages += 1
+            return
+        self._count(f"discovery/section/{found.method}")
+        logger.info("section %s found on the home page %s: %s (%s)", self.profile.section_name, response.url,
+                    found.url, found.method)
+        yield self._request(self.profile.canonical(found.url), self.parse_section, kind=PageKind.SECTION,
+                            dont_filter=True,
+                            meta={"gdcac_start": "home", "gdcac_nav_urls": sorted(found.nav_urls)})
+
+    def _column(self, name: str, url: str, method: str) -> Iterator[scrapy.Request]:
+        """The request for a column's first page, unless the column is walked already; its method
+        (``profile``, ``url-pattern``, ``nav-links``, ``more-links``, ``self``, ``nested``) is counted under
+        ``gdcac/discovery/columns/<method>``."""
+        column_url = self.profile.canonical(url)
+        if column_url in self.columns:
+            return
+        self.columns[column_url] = name
+        self._count(f"discovery/columns/{method}")
+        yield self._request(column_url, self.parse_listing, kind=PageKind.LISTING, dont_filter=method == "self",
+                            cb_kwargs={"column": name, "column_url": column_url, "page_no": 1,
+                                       "first_page_size": None, "column_method": method})
 
     def parse_listing(self, response: Response, column: str, column_url: str, page_no: int,
-                      first_page_size: int | None) -> Iterator[Any]:
+                      first_page_size: int | None, rule: PageRule | None = None,
+                      column_method: str = "profile") -> Iterator[Any]:
         """A listing page: record it, follow its same-site articles (as :func:`gdcac_crawler.incremental.
         decide_listing` decides), and go on to the next page unless the column's walk stops here."""
-        if response.status == 404 and response.meta.get("gdcac_probe"):
-            self._count("listing/end_probe_missing")
+        probe = bool(response.meta.get("gdcac_probe"))
+        alternative: PageRule | None = response.meta.get("gdcac_probe_alt")
+        if response.status == 404 and probe:
+            yield from self._end_probe(response, "missing", alternative, column, column_url, page_no,
+                                       first_page_size, column_method)
             return
-        listing = extract_listing(response, self.profile)
+        listing = extract_listing(response, self.profile, page_no=page_no)
         entries, pager = listing["entries"], listing["pager"]
+        seen = self.column_entries.setdefault(column_url, set())
+        if page_no > 1 and entries and all(e.url in seen for e in entries):
+            # the entries of pages already walked: the site answers page numbers past its end
+            yield from self._end_probe(response, "repeat", alternative, column, column_url, page_no,
+                                       first_page_size, column_method)
+            return
+        if probe and not entries:
+            yield from self._end_probe(response, "empty", alternative, column, column_url, page_no,
+                                       first_page_size, column_method)
+            return
+        seen.update(e.url for e in entries)
+        if page_no == 1 and not entries and column_method not in ("profile", "self"):
+            yield from self._not_listing(response, column, column_url, column_method)
+            return
+        if page_no == 1:
+            self._column_answered(listing=True)
+            form = pager.form if pager.form != "none" else ("index-probe" if entries else "none")
+            self._count(f"discovery/pager/{form}")
+        self._count(f"discovery/articles/{_how(listing['methods'].get('entries')) or 'none'}")
         self._count_fallbacks(listing["methods"], response.url)
         self._count("listing/pages")
         if not entries:
@@ -317,7 +419,7 @@ class PortalSpider(scrapy.Spider):
                           column_url=column_url, page_no=page_no, entries=entries,
                           fetch=fetch_record(response, self.run_id, PageKind.LISTING))
         self._count("listing/entries", len(entries))
-        decision = decide_listing(entries, self.snapshot, mode=self.mode, is_article=self.profile.is_article_url,
+        decision = decide_listing(entries, self.snapshot, mode=self.mode, is_article=self.is_article,
                                   known_pages_before=response.meta.get("gdcac_known_pages", 0),
                                   stop_pages=self.stop_pages)
         for entry, action in decision.actions:
@@ -328,8 +430,58 @@ class PortalSpider(scrapy.Spider):
             logger.debug("%s: page %d shows only archived articles; column %s stops here", response.url,
                          page_no, column)
             return
+        if rule is None or (pager.rule is not None and pager.rule.offset is not None):
+            rule = pager.rule  # this page's own rule, unless only the walk so far knows the numbering
         yield from self._next_page(response, column, column_url, page_no, len(entries),
-                                   first_page_size or len(entries), pager, decision.known_pages)
+                                   first_page_size or len(entries), pager, decision.known_pages, rule, column_method)
+
+    def is_article(self, url: str) -> bool:
+        """Whether a listing's same-site entry is an article to fetch: the profile's article pattern, or any
+        page that is not a listing page or a file (a site never seen uses its own URL scheme)."""
+        return self.profile.is_article_url(url) or is_page_url(url)
+
+    def _end_probe(self, response: Response, why: str, alternative: PageRule | None, column: str,
+                   column_url: str, page_no: int, first_page_size: int | None,
+                   column_method: str) -> Iterator[scrapy.Request]:
+        """A page past the column's end (``missing``: 404, ``empty``, ``repeat``: entries already seen): the
+        column ends here, unless the other ``index_N`` numbering is still to be tried."""
+        if alternative is not None:
+            yield self._listing_request(alternative.url(page_no, column_url), column, column_url, page_no,
+                                        first_page_size, alternative, column_method, probe=True,
+                                        known_pages=response.meta.get("gdcac_known_pages", 0))
+            return
+        self._count(f"listing/end_probe_{why}")
+        logger.debug("%s: past the end of column %s (%s)", response.url, column, why)
+
+    def _not_listing(self, response: Response, column: str, column_url: str,
+                     column_method: str) -> Iterator[Any]:
+        """A candidate column whose first page shows no entries is no column (a page of the section's menu
+        that is no listing); when it shows columns of its own, those are walked instead."""
+        self._count("discovery/not_listing")
+        logger.info("%s (%s) shows no listing entries: not a column", column, response.url)
+        yield ListingItem(url=self.profile.canonical(response.url), site=self.profile.name, column=column,
+                          column_url=column_url, page_no=1, entries=[],
+                          fetch=fetch_record(response, self.run_id, PageKind.LISTING))
+        nested = []
+        if column_method != "nested":
+            nested = extract_section(response, self.profile, section_url=column_url)["columns"]
+        before = len(self.columns)
+        for name, url in nested:
+            yield from self._column(name, url, "nested")
+        self._column_answered(listing=False)
+        if len(self.columns) > before:
+            logger.info("%s lists columns of its own: %d walked", column, len(self.columns) - before)
+
+    def _column_answered(self, *, listing: bool) -> None:
+        """Bookkeeping of the columns' first pages: when every candidate has answered and none was a listing,
+        the section has no columns after all."""
+        self.columns_answered += 1
+        self.columns_listing += int(listing)
+        if self.columns_answered == len(self.columns) and not self.columns_listing:
+            logger.error("none of the %d candidate columns is a listing: the section shows no columns",
+                         len(self.columns))
+            self._count("section/no_columns")
+            self.incomplete_pages += 1
 
     def _follow(self, entry: ListingEntry, action: EntryAction, column: str) -> Iterator[scrapy.Request]:
         """The request a listing entry's action calls for, if any."""
@@ -343,28 +495,52 @@ class PortalSpider(scrapy.Spider):
                                 cb_kwargs={"column": column, "listed_title": entry.title,
                                            "listed_date": entry.listed_date})
 
+    def _listing_request(self, url: str, column: str, column_url: str, page_no: int, page_size: int | None,
+                         rule: PageRule | None, column_method: str, *, probe: bool, known_pages: int,
+                         alternative: PageRule | None = None) -> scrapy.Request:
+        meta: dict[str, Any] = {"gdcac_known_pages": known_pages}
+        if probe:
+            meta.update({"gdcac_probe": True, "handle_httpstatus_list": [404]})
+            if alternative is not None:
+                meta["gdcac_probe_alt"] = alternative
+        return self._request(self.profile.canonical(url), self.parse_listing, kind=PageKind.LISTING, meta=meta,
+                             cb_kwargs={"column": column, "column_url": column_url, "page_no": page_no,
+                                        "first_page_size": page_size, "rule": rule, "column_method": column_method})
+
     def _next_page(self, response: Response, column: str, column_url: str, page_no: int, n_entries: int,
-                   page_size: int, pager: Any, known_pages: int = 0) -> Iterator[scrapy.Request]:
+                   page_size: int, pager: Pager, known_pages: int = 0, rule: PageRule | None = None,
+                   column_method: str = "profile") -> Iterator[scrapy.Request]:
         """Page ``page_no + 1`` when the column has one.
 
-        The script's uncapped ``Math.ceil(TOTAL/PER)`` decides when the page gives it.  Otherwise the pager's
-        largest page is only a lower bound (the platform caps it), so a full last page is followed by one
-        probe for the next page; a 404 there ends the column.  ``known_pages`` (consecutive pages showing only
-        archived articles, for the incremental stop rule) travels in the request's meta.
+        Its URL is the page's next link, else the column's URL rule (from the pager's links or script); with
+        no rule whose numbering is known, ``index_1`` is probed, then ``index_2`` (TRS counts from 0, nfw-cms
+        from 1).  The script's uncapped ``Math.ceil(TOTAL/PER)`` decides when the page gives it.  Otherwise
+        the pager's largest page is only a lower bound (platforms cap it), so a full last page is followed by
+        one probe for the next page; a 404 there, an empty page or one showing only entries already seen ends
+        the column.  ``known_pages`` (consecutive pages showing only archived articles, for the incremental
+        stop rule) travels in the request's meta.
         """
         if not n_entries:
             return
-        kwargs = {"column": column, "column_url": column_url, "page_no": page_no + 1,
-                  "first_page_size": page_size}
-        url = self.profile.listing_page_url(column_url, page_no + 1)
-        if page_no < pager.total_pages:
-            yield self._request(url, self.parse_listing, kind=PageKind.LISTING, cb_kwargs=kwargs,
-                                meta={"gdcac_known_pages": known_pages})
-        elif pager.total_items is None and n_entries >= page_size:
+        nxt = page_no + 1
+        url = pager.next_url
+        if url is None and rule is not None and rule.offset is not None:
+            url = rule.url(nxt, column_url)
+        if pager.exact and page_no >= pager.total_pages:
+            return
+        stated = pager.exact or page_no < pager.total_pages or pager.next_url is not None
+        if not stated:
+            if n_entries < page_size:
+                return  # a short page after the last page the pager states: the end
             self._count("listing/end_probe")
-            yield self._request(url, self.parse_listing, kind=PageKind.LISTING, cb_kwargs=kwargs,
-                                meta={"gdcac_probe": True, "handle_httpstatus_list": [404],
-                                      "gdcac_known_pages": known_pages})
+        if url is not None:
+            yield self._listing_request(url, column, column_url, nxt, page_size, rule, column_method,
+                                        probe=not stated, known_pages=known_pages)
+            return
+        # no URL rule known: index_N in the column's folder, counted from 0 (TRS) or from 1 (nfw-cms)
+        trs, nfw = _index_rules(column_url, rule)
+        yield self._listing_request(trs.url(nxt, column_url), column, column_url, nxt, page_size, trs, column_method,
+                                    probe=True, known_pages=known_pages, alternative=nfw)
 
     def parse_article(self, response: Response, column: str | None, listed_title: str | None,
                       listed_date: str | None) -> Iterator[ArticleItem | ArticleCheck | PageFailure]:
@@ -400,32 +576,87 @@ class PortalSpider(scrapy.Spider):
         return ArticleCheck(url=canonical, site=self.profile.name, outcome=ArchiveOutcome.REMOVED,
                             fetch=replace(fetch, error=f"HTTP {response.status}: gone from the portal"))
 
-    def on_error(self, failure: Failure) -> Iterator[PageFailure]:
-        """A request that failed for good (after retries): one ``pages`` row with the reason."""
+    def on_error(self, failure: Failure) -> Iterator[PageFailure | scrapy.Request]:
+        """A request that failed for good (after retries): one ``pages`` row with the reason, and the walk's
+        bookkeeping — the home page tried when the profile's section URL fails, ``gdcac/start/error`` when no
+        start page could be fetched, failed columns and articles counted."""
         request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on an errback's failure
         kind = request.meta.get("gdcac_kind", "page")
-        if kind in (PageKind.SECTION, PageKind.LISTING):
-            self.incomplete_pages += 1  # a walk with a failed page is not complete
         error = failure.value
         if isinstance(error, UnwantedResponse):
             blocked = isinstance(error, BlockedResponse)
-            reason = f"{error.verdict.reason} ({kind} page)"
+            what = error.verdict.reason
             self._count(f"error/{'blocked' if blocked else 'refused'}")
             yield PageFailure(site=self.profile.name, fetch=fetch_record(
-                error.response, self.run_id, PageKind.BLOCKED if blocked else PageKind.ERROR, error=reason))
-            return
-        if isinstance(error, HttpError):
+                error.response, self.run_id, PageKind.BLOCKED if blocked else PageKind.ERROR,
+                error=f"{what} ({kind} page)"))
+        elif isinstance(error, HttpError):
             response = error.response
-            reason = f"HTTP {response.status} ({kind} page)"
+            what = f"HTTP {response.status}"
             self._count(f"error/http_{response.status}")
-            logger.warning("%s: %s", response.url, reason)
+            logger.warning("%s: %s (%s page)", response.url, what, kind)
             yield PageFailure(site=self.profile.name,
-                              fetch=fetch_record(response, self.run_id, PageKind.ERROR, error=reason))
-            return
-        name = type(error).__name__
-        reason = f"{name}: {failure.getErrorMessage()} ({kind} page)"
-        self._count(f"error/{name}")
-        logger.warning("%s: %s", request.url, reason)
-        yield PageFailure(site=self.profile.name, fetch=Fetch(
-            run_id=self.run_id, url=request.url, final_url=request.url, status=0, fetched_at=utc_now(),
-            kind=PageKind.ERROR, error=reason))
+                              fetch=fetch_record(response, self.run_id, PageKind.ERROR, error=f"{what} ({kind} page)"))
+        else:
+            name = type(error).__name__
+            what = f"{name}: {failure.getErrorMessage()}"
+            self._count(f"error/{name}")
+            logger.warning("%s: %s (%s page)", request.url, what, kind)
+            yield PageFailure(site=self.profile.name, fetch=Fetch(
+                run_id=self.run_id, url=request.url, final_url=request.url, status=0, fetched_at=utc_now(),
+                kind=PageKind.ERROR, error=f"{what} ({kind} page)"))
+        yield from self._failed(request, kind, what)
+
+    def _failed(self, request: scrapy.Request, kind: str, what: str) -> Iterator[scrapy.Request]:
+        """The walk's bookkeeping for a request that failed for good with ``what``."""
+        if kind == PageKind.SECTION and request.meta.get("gdcac_start") == "section":
+            self.start_error = f"{request.url}: {what}"
+            logger.warning("the section page %s failed (%s): looking for %s on the home page", request.url, what,
+                           self.profile.section_name)
+            yield self._home_request()
+        elif kind in (PageKind.HOME, PageKind.SECTION):
+            self.incomplete_pages += 1
+            if kind == PageKind.HOME and self.section_answered:
+                logger.error("the section page showed no columns and the home page %s failed (%s)", request.url,
+                             what)
+                self._count("section/no_columns")
+                return
+            reason = self.start_error if kind == PageKind.HOME and self.start_error else f"{request.url}: {what}"
+            logger.error("no start page could be fetched: %s%s", reason,
+                         f"; home page {request.url}: {what}" if kind == PageKind.HOME else "")
+            self.crawler.stats.set_value("gdcac/start/error", reason)
+        elif kind == PageKind.LISTING:
+            self.incomplete_pages += 1  # a walk with a failed page is not complete
+            if request.cb_kwargs.get("page_no") == 1:
+                name = request.cb_kwargs.get("column") or request.url
+                self.failed_columns.append(name)
+                self._count("column/all_failed")
+                order = list(self.columns.values())  # the section's order, not the order the failures came in
+                names = sorted(self.failed_columns, key=lambda n: order.index(n) if n in order else len(order))
+                self.crawler.stats.set_value("gdcac/column/all_failed_names", names)
+                logger.error("column %s: its first listing page %s failed (%s)", name, request.url, what)
+                self._column_answered(listing=True)
+        elif kind == PageKind.ARTICLE:
+            self._count("article/failed")
+
+
+def _how(method: str | None) -> str:
+    """A method's name for the stats: ``profile:#leftnav a`` → ``profile``, ``fallback:nav-links`` →
+    ``nav-links``."""
+    if not method:
+        return ""
+    kind, _, how = method.partition(":")
+    return "profile" if kind == "profile" else (how or kind)
+
+
+def _index_rules(column_url: str, rule: PageRule | None) -> tuple[PageRule, PageRule]:
+    """The two numberings of ``index_N`` pages in a column's folder, TRS's (``index_1`` is page 2) and
+    nfw-cms's (``index_2`` is page 2), for a column whose pager does not say which (a script's rule with
+    its offset unknown, or no pager at all)."""
+    if rule is not None:
+        return rule.with_offset(-1), rule.with_offset(0)
+    parts = urlsplit(column_url)
+    folder, _, name = parts.path.rpartition("/")
+    ext = name.rsplit(".", 1)[1] if "." in name else "html"
+    prefix = f"{parts.scheme}://{parts.netloc}{folder}/index_"
+    return PageRule(prefix, f".{ext}", -1), PageRule(prefix, f".{ext}", 0)
