@@ -2,18 +2,23 @@
 first rendering, against a site the crawler has never seen (the section found by name from the home page,
 columns outside its folder, query and text-link pagers, ``/v/YYYY/MM/NNNN.html`` articles, a GBK column under a
 UTF-8 header).  The archive must hold every same-site article of the manifest exactly, the seed text exactly,
-the off-site entries recorded and never fetched.
+the off-site entries recorded and never fetched.  The gdcac profile's selectors are the platform's, so every
+field comes from the fallbacks: the run says so (exit 3, the drift named).  A profile drafted by ``gdcac probe``
+from this rendering then crawls it with no fallback at all, healthy.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from gdcac_crawler.extensions.health import ExitStatus
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 
 SEED_LINES = [ln for ln in (SITE_DIR.parent / "corpus" / "seed_article.txt").read_text(encoding="utf-8").split("\n")
@@ -26,25 +31,55 @@ def crawled(tmp_path_factory, crawl_mirror) -> Iterator[tuple[sqlite3.Connection
     """One full crawl of the cagd rendering into a fresh archive; the mirror's request counts."""
     db = tmp_path_factory.mktemp("e2e-cagd") / "archive.sqlite"
     with MirrorProcess(rendering="cagd") as mirror:
-        crawl_mirror(mirror, db, "-a", "run_id=cagd-1", "-a", "mode=full", "-s", "LOG_LEVEL=WARNING",
-                     check=True)
+        result = crawl_mirror(mirror, db, "-a", "run_id=cagd-1", "-a", "mode=full", "-s", "LOG_LEVEL=WARNING")
         requests = mirror.stats()
+    assert result.returncode == ExitStatus.UNHEALTHY, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1] == (
+        "gdcac: run cagd-1 is unhealthy: title, published_at, source, body_text, column_path came from a fallback "
+        "in 66 of 66 articles (100%, limit 25%)")
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     yield conn, requests
     conn.close()
 
 
-def test_every_article_archived_exactly_once(crawled) -> None:
-    conn, _ = crawled
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory, crawl_mirror) -> Iterator[tuple[sqlite3.Connection, dict[str, Any]]]:
+    """``gdcac probe`` of the rendering with ``--write-profile``, then a full crawl with the drafted profile."""
+    tmp = tmp_path_factory.mktemp("e2e-cagd-draft")
+    draft = tmp / "cagd.py"
+    db = tmp / "archive.sqlite"
+    with MirrorProcess(rendering="cagd") as mirror:
+        probe = subprocess.run([sys.executable, "-m", "gdcac_crawler.cli", "probe", "https://www.cagd.gov.cn/",
+                                "--base-url", mirror.base_url, "--delay", "0", "--write-profile", str(draft)],
+                               capture_output=True, text=True, timeout=120)
+        assert probe.returncode == 0, probe.stderr[-3000:]
+        result = crawl_mirror(mirror, db, "-a", "run_id=cagd-draft", "-a", "mode=full", "-a", f"profile={draft}",
+                              "-s", "LOG_LEVEL=WARNING", spider="portal")
+    assert result.returncode == ExitStatus.OK, result.stderr[-3000:]
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    yield conn, {"probe": probe.stdout}
+    conn.close()
+
+
+@pytest.fixture(params=["gdcac", "drafted"])
+def archive(request) -> sqlite3.Connection:
+    """The archive of either crawl: the gdcac profile's, the drafted profile's."""
+    fixture = "crawled" if request.param == "gdcac" else "drafted"
+    return request.getfixturevalue(fixture)[0]
+
+
+def test_every_article_archived_exactly_once(archive) -> None:
+    conn = archive
     urls = [r["url"] for r in conn.execute("SELECT url FROM articles")]
     expected = {a["url"] for a in MANIFEST["articles"]}
     assert len(expected) == MANIFEST["counts"]["articles"] >= 62
     assert sorted(urls) == sorted(expected)
 
 
-def test_articles_match_the_mirror_truth(crawled) -> None:
-    conn, _ = crawled
+def test_articles_match_the_mirror_truth(archive) -> None:
+    conn = archive
     rows = {r["url"]: r for r in conn.execute("SELECT * FROM articles")}
     assert rows, "nothing archived"
     for article in MANIFEST["articles"]:
@@ -59,8 +94,8 @@ def test_articles_match_the_mirror_truth(crawled) -> None:
         assert names == [a["name"] for a in article["attachments"]], article["url"]
 
 
-def test_seed_article_text_comes_out_exactly(crawled) -> None:
-    conn, _ = crawled
+def test_seed_article_text_comes_out_exactly(archive) -> None:
+    conn = archive
     title, source_line, time, body = SEED_LINES[4], SEED_LINES[5], SEED_LINES[6], SEED_LINES[7:]
     row = conn.execute("SELECT * FROM articles WHERE title = ?", [title]).fetchone()
     assert row is not None, "the seed article was not archived"
@@ -88,3 +123,12 @@ def test_offsite_entries_recorded_and_never_fetched(crawled) -> None:
     fetched = set(requests["by_path"])
     assert articles <= fetched
     assert fetched - allowed <= {"/zcfg/", "/zcfg/index.html"}  # the profile's section path may be tried first
+
+
+def test_the_drafted_profile_needs_no_fallback(drafted) -> None:
+    conn, probe = drafted
+    stats = json.loads(conn.execute("SELECT stats FROM runs WHERE id = 'cagd-draft'").fetchone()[0])
+    assert not [key for key in stats if key.startswith("gdcac/fallback/")], stats
+    assert tuple(conn.execute("SELECT fallback_fields, healthy FROM runs").fetchone()) == (0, 1)
+    assert stats["gdcac/discovery/pager/query"] == 2 and stats["gdcac/discovery/start"] == "section"
+    assert "section 政策法规: https://www.cagd.gov.cn/col/col1234/index.html (found by nav-name)" in probe["probe"]

@@ -19,7 +19,7 @@ from gdcac_crawler.items import ArticleItem, ListingItem
 from gdcac_crawler.profiles import get_profile, resolve_profile
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_crawler.spiders.portal import PortalSpider
-from gdcac_mirror import SITE_DIR, load_manifest
+from gdcac_mirror import SITE_CAGD_DIR, SITE_DIR, load_manifest
 from gdcac_mirror.content import BASE_URL, PAGE_ORIGIN
 
 UTF8 = {"Content-Type": "text/html; charset=utf-8"}
@@ -185,3 +185,16 @@ def test_a_block_page_served_with_200_gets_no_body_from_the_fallbacks() -> None:
         for profile in (get_profile("gdcac"), resolve_profile("generic", page.url)):
             view = page_view("article", page, profile)
             assert view["body_text"] == [] and "body" not in view["methods"]  # validate drops it: no body
+
+
+def test_an_attachment_block_outside_the_body_is_found_by_its_label() -> None:
+    """The cagd rendering prints its attachments under the body container, headed by a bare 附件：; one link's
+    file is missing (empty href), its name only in the link."""
+    path = "/v/2022/10/2080.html"
+    page = response_from_bytes("https://www.cagd.gov.cn" + path, (SITE_CAGD_DIR / path.lstrip("/")).read_bytes(),
+                               UTF8)
+    fields = page_view("article", page, get_profile("gdcac"))
+    assert fields["methods"]["attachments"] == "fallback:labelled-block"
+    assert [(a["name"], a["url"] is None) for a in fields["attachments"]] == [
+        ("《儿童个人信息网络保护规定》全文.pdf", False), ("云计算服务安全评估办法（征求意见稿）.docx", False),
+        ("附件3：移动互联网应用程序信息服务管理规定填报说明.pdf", True)]

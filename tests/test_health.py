@@ -188,6 +188,13 @@ def test_each_condition(change, expected) -> None:
     assert assess({**HEALTHY, **change}) == [expected]
 
 
+def test_fields_with_the_same_count_share_one_reason() -> None:
+    drifted = {**HEALTHY, "gdcac/fields/title/fallback": 60, "gdcac/fields/body_text/fallback": 60,
+               "gdcac/fields/source/fallback": 20}
+    assert assess(drifted) == ["title, body_text came from a fallback in 60 of 60 articles (100%, limit 25%)",
+                               "source came from a fallback in 20 of 60 articles (33%, limit 25%)"]
+
+
 def test_an_unfetchable_start_is_the_one_reason() -> None:
     stats = {"gdcac/start/error": "http://127.0.0.1:9/: ConnectionRefusedError: Connection was refused",
              "gdcac/archive/failed": 2, "finish_reason": "finished"}

@@ -179,9 +179,32 @@ def _article_reasons(get: Callable[[str], int], policy: HealthPolicy, finished: 
             reasons.append(f"no article archived or recognised: listings showed {entries} entries, none of them "
                            "a same-site article")
     failed = get("gdcac/article/failed")
+    if reasons:  # nothing archived: that every fetch failed is the same fact
+        return reasons
     if requested and failed / requested > policy.max_failed_article_rate:
         reasons.append(f"{failed} of {requested} article fetches failed ({_pct(failed / requested)}, "
                        f"limit {_pct(policy.max_failed_article_rate)})")
+    return reasons
+
+
+def _field_reasons(get: Callable[[str], int], policy: HealthPolicy) -> list[str]:
+    """Watched fields that came from a fallback, or came out empty, too often; fields with the same count
+    share one reason (``title, source came from a fallback in 66 of 66 articles``)."""
+    checked = get("gdcac/fields/checked")
+    if not checked or checked < policy.min_articles:
+        return []
+    over: dict[tuple[str, int], list[str]] = {}
+    for field in policy.fields:
+        for what, limit in (("fallback", policy.max_fallback_rate), ("empty", policy.max_empty_rate)):
+            n = get(f"gdcac/fields/{field}/{what}")
+            if n and n / checked > limit:
+                over.setdefault((what, n), []).append(field)
+    reasons = []
+    for (what, n), fields in over.items():
+        how, limit = (("came from a fallback", policy.max_fallback_rate) if what == "fallback"
+                      else ("was empty", policy.max_empty_rate))
+        reasons.append(f"{', '.join(fields)} {how} in {n} of {checked} articles "
+                       f"({_pct(n / checked)}, limit {_pct(limit)})")
     return reasons
 
 
@@ -202,15 +225,7 @@ def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
     if blocked > policy.max_blocked:
         detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()) if n)
         reasons.append(f"{blocked} block or challenge pages" + (f" ({detail})" if detail else ""))
-    checked = get("gdcac/fields/checked")
-    if checked and checked >= policy.min_articles:
-        for field in policy.fields:
-            for what, limit in (("fallback", policy.max_fallback_rate), ("empty", policy.max_empty_rate)):
-                n = get(f"gdcac/fields/{field}/{what}")
-                if n and n / checked > limit:
-                    how = "came from a fallback" if what == "fallback" else "was empty"
-                    reasons.append(f"{field} {how} in {n} of {checked} articles "
-                                   f"({_pct(n / checked)}, limit {_pct(limit)})")
+    reasons += _field_reasons(get, policy)
     errors = get("gdcac/archive/failed") + max(0, get("log_count/ERROR") - get("retry/max_reached"))
     if errors > policy.max_errors:
         reasons.append(f"{errors} errors (failed pages and ERROR log lines; limit {policy.max_errors})")

@@ -13,7 +13,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from gdcac_crawler.extract.dom import element_text, links_under
-from gdcac_crawler.extract.text import normalise_meta
+from gdcac_crawler.extract.text import normalise_meta, normalise_space
+from gdcac_crawler.extract.vocabulary import ATTACHMENT_LABEL_RE
 
 ATTACHMENT_EXTENSIONS = frozenset([
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "ofd", "zip", "rar", "7z", "txt", "csv",
@@ -75,3 +76,19 @@ def attachment_records(links: list[etree._Element], page_url: str) -> list[dict[
         seen.add(key)
         found.append({"url": url, "name": name, "type": kind})
     return found
+
+
+def labelled_attachment_links(root: etree._Element) -> list[etree._Element]:
+    """The links of the blocks headed by an attachment label standing alone (``<p>附件：</p><ul>…</ul>``,
+    ``<span>相关附件：</span><a>…``), in page order: the block is the label's parent.  An attachment block
+    outside the body container is common on CMS templates that print it under the body."""
+    links: list[etree._Element] = []
+    for el in root.iter("p", "span", "div", "h3", "h4", "strong", "b", "dt", "em", "label"):
+        own = normalise_space(el.text or "")
+        if len(el) or not own or not ATTACHMENT_LABEL_RE.match(own):
+            continue
+        block = el.getparent()
+        if block is None:
+            continue
+        links += [a for a in links_under(block) if a not in links]
+    return links

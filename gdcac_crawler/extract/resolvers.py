@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from gdcac_crawler.extract import fallback
-from gdcac_crawler.extract.attachment_links import attachment_records, file_links
+from gdcac_crawler.extract.attachment_links import attachment_records, file_links, labelled_attachment_links
 from gdcac_crawler.extract.body import BodyContent
 from gdcac_crawler.extract.dates import parse_date
 from gdcac_crawler.extract.metadata import breadcrumbs, column_path, first_text, labelled_value
@@ -178,6 +178,8 @@ class LinksAround(NamedTuple):
     """The attachment records of the profile's attachment links."""
     in_body: list[dict[str, Any]]
     """Documents the body links to that the profile's attachment links do not list."""
+    labelled: list[dict[str, Any]]
+    """Documents of the page's blocks headed by an attachment label (``附件：``), for the fallbacks."""
     near: list[dict[str, Any]]
     """Documents the body's parent links to (a fallback's last resort)."""
 
@@ -188,18 +190,22 @@ def links_around(page: ArticlePage, body: etree._Element | None) -> LinksAround:
     related = profile_related(page.root, page.profile, page.url)
     listed = attachment_records(list(select(page.root, page.profile.attachment_css)), page.url)
     in_body: list[dict[str, Any]] = []
+    labelled: list[dict[str, Any]] = []
     near: list[dict[str, Any]] = []
     if body is not None:
         in_body = [a for a in attachment_records(file_links(body), page.url) if a not in listed]
         parent = body.getparent()
-        if page.profile.fallbacks and parent is not None:
-            near = attachment_records(file_links(parent), page.url)
-    return LinksAround(related, listed, in_body, near)
+        if page.profile.fallbacks:
+            labelled = attachment_records(labelled_attachment_links(page.root), page.url)
+            if parent is not None:
+                near = attachment_records(file_links(parent), page.url)
+    return LinksAround(related, listed, in_body, labelled, near)
 
 
 def resolve_attachments(around: LinksAround, content: BodyContent, page_url: str) -> Resolved[list[dict[str, Any]]]:
     """The attachments: the profile's attachment links, then the body's document links, then the documents of
-    the related lists cut from the body; with none of those, the documents the body's parent links to."""
+    the related lists cut from the body; with none of those, the links of a block labelled 附件, else the
+    documents the body's parent links to."""
     found = list(around.listed)
     method = "profile:attachment_css" if found else None
     if around.in_body:
@@ -209,6 +215,8 @@ def resolve_attachments(around: LinksAround, content: BodyContent, page_url: str
     if from_lists:
         found += from_lists
         method = method or "fallback:related-block"
+    if not found and around.labelled:
+        return Resolved(around.labelled, "fallback:labelled-block")
     if not found and around.near:
         return Resolved(around.near, "fallback:links")
     return Resolved(found, method)

@@ -86,6 +86,9 @@ WIDGET_LINE_RE = re.compile(r"^(?:" + _WIDGET_GLUE + r"(?:" + "|".join(map(re.es
 #: Labels of the lists of attachments or related links (moved out of the body into fields).
 RELATED_LABEL_RE = re.compile(
     r"^(相关附件|附件下载|相关链接|相关解读|相关导读|相关文章|相关阅读|相关新闻|附件)\s*[:：]?")
+#: An attachment block's label standing alone (``附件：``, ``相关附件``, ``附件下载：``): the links of the block it
+#: heads are the article's attachments.
+ATTACHMENT_LABEL_RE = re.compile(r"^(?:相关附件|附件下载|附件列表|附件)\s*[:：]?$")
 #: A related list's label standing alone on a line (its links moved out of the body).
 RELATED_LABEL_LINE_RE = re.compile(r"^(?:相关附件|相关链接|相关解读|相关导读|相关文章)\s*[:：]?$")
 

@@ -21,6 +21,8 @@ PORTALS = ("gdcac", "drc")
 
 
 def _module_profile(name: str) -> Profile:
+    if name.endswith(".py"):  # a profile file (one that ``gdcac probe --write-profile`` drafted)
+        return load_profile_file(name)
     if not name.isidentifier():
         raise KeyError(f"no portal profile named {name!r}")
     try:
@@ -45,7 +47,8 @@ def profile_for_url(url: str) -> Profile:
 
 def resolve_profile(name: str, url: str | None = None) -> Profile:
     """The profile ``name`` for a page at ``url``: ``auto`` picks by the URL's host (falling back to
-    ``generic``); ``generic`` is bound to the URL's site; any other name is its module's profile."""
+    ``generic``); ``generic`` is bound to the URL's site; any other name is its module's profile, or a
+    profile file's (``NAME.py``)."""
     if name == "auto":
         if not url:
             raise KeyError("profile 'auto' needs a URL to pick by")
@@ -63,8 +66,6 @@ def get_profile(name: str) -> Profile:
 
     Raises ``KeyError`` with the name when there is no such profile.
     """
-    if name.endswith(".py"):
-        return load_profile_file(name)
     if name.startswith(("http://", "https://")):
         return resolve_profile("auto", name)
     if "@" in name:

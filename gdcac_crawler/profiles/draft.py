@@ -50,9 +50,10 @@ from gdcac_crawler.profiles.base import Profile
 
 __all__ = ["Draft", "ProbedArticle", "ProbedListing", "ProbedSite", "draft_profile", "verify_draft"]
 
-#: Document links by extension: the draft's attachment selector when no probed article showed attachments.
-DOCUMENT_LINKS_CSS = ", ".join(f'a[href$=".{ext}"]' for ext in ("pdf", "doc", "docx", "xls", "xlsx", "wps",
-                                                                 "ofd", "zip", "rar"))
+#: Document links by extension, of their ``href`` or of the file name in their ``title`` (a link whose file is
+#: missing keeps its name there): the draft's attachment selector when no probed article showed attachments.
+DOCUMENT_LINKS_CSS = ", ".join(f'a[{attr}$=".{ext}"]' for attr in ("href", "title")
+                               for ext in ("pdf", "doc", "docx", "xls", "xlsx", "wps", "ofd", "zip", "rar"))
 
 
 @dataclass
@@ -338,13 +339,22 @@ def _info_element(body: etree._Element | None, published_at: str | None) -> etre
     return None if holder is None or _contains(holder, body) else holder
 
 
+def _is_attachment_link(a: etree._Element, page_url: str, attachments: Sequence[dict[str, Any]]) -> bool:
+    """Whether link ``a`` is one of the extracted ``attachments``: the same URL, or, for an attachment with
+    no URL (an empty ``href``), the same name."""
+    href = (a.get("href") or "").strip()
+    if href:
+        return any(att.get("url") == urljoin(page_url, href) for att in attachments)
+    names = {a.get("alt"), a.get("title"), "".join(a.itertext()).strip()}
+    return any(att.get("url") is None and att.get("name") in names for att in attachments)
+
+
 def _article_dom(probed: ArticleFields | Any, html: str, profile: Profile, url: str) -> _ArticleDom:
     root = parse_html(html)
     fields = probed
     body = resolve_body(ArticlePage(root, profile, url, meta_tags(root)), fields["title"]).value
     crumbs = [el for el, _ in fallback.breadcrumb_elements(root)]
-    links = [a for a in root.iter("a") if body is not None and _contains(body, a)
-             and any(att.get("url") == urljoin(url, (a.get("href") or "").strip()) for att in fields["attachments"])]
+    links = [a for a in root.iter("a") if _is_attachment_link(a, url, fields["attachments"])]
     return _ArticleDom(root, _title_element(root, fields["title"]), body,
                        _info_element(body, fields["published_at"]), crumbs, links)
 
