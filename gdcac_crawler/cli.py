@@ -118,10 +118,12 @@ def mirror() -> None:
 @mirror.command("serve")
 @click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free port).")
 @click.option("--root", default=None, help="A built site directory (default: the committed mirror).")
-def mirror_serve(port: int, root: str | None) -> None:
-    """Serve the mirror on 127.0.0.1 until interrupted.  Example: gdcac mirror serve --port 8000"""
+@click.option("--rendering", type=click.Choice(["nfw", "cagd"]), default="nfw", show_default=True,
+              help="Which committed rendering: nfw (the provincial platform's), cagd (the second).")
+def mirror_serve(port: int, root: str | None, rendering: str) -> None:
+    """Serve the mirror on 127.0.0.1 until interrupted.  Example: gdcac mirror serve --port 8000 --rendering cagd"""
     require_mirror()
-    args = [sys.executable, "-m", "gdcac_mirror", "serve", "--port", str(port)]
+    args = [sys.executable, "-m", "gdcac_mirror", "serve", "--port", str(port), "--rendering", rendering]
     if root:
         args += ["--root", root]
     raise SystemExit(subprocess.call(args))

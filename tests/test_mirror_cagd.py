@@ -7,9 +7,12 @@ they test the mirror, not the crawler.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -309,3 +312,15 @@ def test_second_state_is_refused_clearly(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == ["Error: rendering cagd has no state 2: it is built in state 1 only"]
+
+
+def test_gdcac_mirror_serve_serves_the_chosen_rendering() -> None:
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gdcac"), "mirror", "serve", "--rendering", "cagd",
+                             "--port", "0"], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        base = proc.stdout.readline().split()[-1].rstrip("/")
+        with urllib.request.urlopen(base + "/col/col1234/index.html", timeout=10) as resp:
+            assert "政策法规" in resp.read().decode("utf-8")
+    finally:  # the command serves from a child process: stop the whole group
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
