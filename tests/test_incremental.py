@@ -24,6 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.archive import Archive, article_id
 from gdcac_crawler.cli import main
+from gdcac_crawler.incremental import is_recent
 from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingEntry, ListingItem
 from gdcac_crawler.spiders import portal
 from gdcac_crawler.spiders.gdcac import GdcacSpider
@@ -87,6 +88,11 @@ def runs(tmp_path_factory, crawl_mirror) -> Iterator[dict[str, Any]]:
         out["run3_requests"] = mirror.stats()
         crawl_mirror(mirror, full, "-a", "run_id=run-3f", "-s", "LOG_LEVEL=WARNING", "-a", "mode=full", check=True)
     yield out
+
+
+def recent(s, row, now) -> bool:
+    """Whether the spider's settings make ``row`` recent enough to revisit at ``now``."""
+    return is_recent(row, now, revisit_days=s.revisit_days, revisit_backfilled=s.revisit_backfilled)
 
 
 def test_unchanged_rerun_issues_only_listing_requests(runs) -> None:
@@ -309,9 +315,9 @@ def test_recent_articles_are_revisited_with_conditional_requests(spider, monkeyp
         archived(urls[5], first_seen=now, published=None, last_run_id="run-now"),  # done in this run already
     ])
     clock = datetime(2026, 11, 29, 12, tzinfo=UTC)
-    assert [s.is_recent(s.archived[u], clock) for u in urls[:4]] == [True, True, False, False]
+    assert [recent(s, s.snapshot.archived[u], clock) for u in urls[:4]] == [True, True, False, False]
     s.revisit_backfilled = True
-    assert s.is_recent(s.archived[urls[2]], clock)
+    assert recent(s, s.snapshot.archived[urls[2]], clock)
     s.revisit_backfilled = False
 
     class Clock(datetime):  # revisit_requests reads the wall clock: pin it to the test's
@@ -329,7 +335,7 @@ def test_recent_articles_are_revisited_with_conditional_requests(spider, monkeyp
         assert r.headers.get("If-Modified-Since") == b"Wed, 01 Jan 2020 00:00:00 GMT"
         assert r.meta["handle_httpstatus_list"] == [304, 404, 410] and r.callback == s.parse_article
         assert r.cb_kwargs == {"column": "政策解读", "listed_title": "t", "listed_date": "2019-12-31"}
-    assert spider(GDCAC_REVISIT_DAYS=0).is_recent(s.archived[urls[0]]) is False
+    assert recent(spider(GDCAC_REVISIT_DAYS=0), s.snapshot.archived[urls[0]], clock) is False
 
 
 def test_revisit_answers_become_checks(spider) -> None:
@@ -367,7 +373,7 @@ def test_articles_done_before_a_resume_are_not_fetched_again(spider) -> None:
     s = spider("full")
     urls = entry_urls("/zcfg/zcjd/index.html")
     s.load_archive_state([archived(urls[0], run="run-now"), archived(urls[1], last_run_id="run-now")])
-    assert s.done == {urls[0], urls[1]} and urls[0] not in s.known and urls[1] in s.known
+    assert s.snapshot.done == {urls[0], urls[1]} and urls[0] not in s.snapshot.known and urls[1] in s.snapshot.known
     requests, _ = split(s.parse_listing(page("/zcfg/zcjd/index.html"), **listing_kwargs(1)))
     fetched = {r.url for r in requests if r.callback == s.parse_article}
     assert len(fetched) == 6 and urls[0].replace(LIVE, BASE) not in fetched

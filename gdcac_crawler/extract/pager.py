@@ -187,6 +187,37 @@ class PagerReading:
     """Whether the pager's links (not only its script) gave page numbers."""
 
 
+def _offset(in_family: Sequence[_Labelled], current: int | None) -> int | None:
+    """How the numbers in the page URLs relate to the page numbers (URL number minus page number): by the
+    numbered links (the most common difference), else by the next or previous link from the current page."""
+    votes = Counter(item.slot[2] - item.shown for item in in_family
+                    if item.kind == "number" and item.slot is not None and item.shown is not None)
+    if votes:
+        return votes.most_common(1)[0][0]
+    if current is None:
+        return None
+    for item in in_family:
+        if item.slot is not None and item.kind == "next":
+            return item.slot[2] - (current + 1)
+        if item.slot is not None and item.kind == "prev" and current > 2:
+            return item.slot[2] - (current - 1)
+    return None
+
+
+def _form(script_form: str | None, has_family: bool, kind: str | None, in_family: Sequence[_Labelled],
+          labelled: Sequence[_Labelled], next_url: str | None) -> str:
+    """The pager's form, for the stats and the probe's report."""
+    if script_form is not None:
+        return script_form
+    if has_family and any(item.kind == "number" for item in in_family):
+        return "query" if kind == "query" else "static-links"
+    if has_family and kind == "query":
+        return "query"
+    if next_url is not None or any(item.kind == "last" for item in labelled):
+        return "next-link"
+    return "none"
+
+
 def read_pager(links: Sequence[Link], root: etree._Element, page_url: str, *,
                page_no: int | None = None) -> PagerReading:
     """The pager of the listing page at ``page_url`` from its ``links`` (the profile's pager links, or every
@@ -214,19 +245,7 @@ def read_pager(links: Sequence[Link], root: etree._Element, page_url: str, *,
     own_in_family = own is not None and (own[0], own[1]) == family
     current = page_no if page_no is not None else (1 if not own_in_family else None)
 
-    offset: int | None = None
-    votes = Counter(item.slot[2] - item.shown for item in in_family
-                    if item.kind == "number" and item.slot is not None and item.shown is not None)
-    if votes:
-        offset = votes.most_common(1)[0][0]
-    elif current is not None:
-        for item in in_family:
-            if item.slot is not None and item.kind == "next":
-                offset = item.slot[2] - (current + 1)
-                break
-            if item.slot is not None and item.kind == "prev" and current > 2:
-                offset = item.slot[2] - (current - 1)
-                break
+    offset = _offset(in_family, current)
 
     script = _script(root)
     script_rule = _script_rule(script, page_url, page_no)
@@ -255,16 +274,7 @@ def read_pager(links: Sequence[Link], root: etree._Element, page_url: str, *,
     nexts = [item.url for item in labelled if item.kind == "next" and item.url.split("#", 1)[0] != here]
     next_url = next((u for u in nexts if (s := number_slot(u)) and (s[0], s[1]) == family), nexts[0] if nexts else None)
 
-    if script.form is not None:
-        form = script.form
-    elif family is not None and any(item.kind == "number" for item in in_family):
-        form = "query" if kind == "query" else "static-links"
-    elif family is not None and kind == "query":
-        form = "query"
-    elif next_url is not None or any(item.kind == "last" for item in labelled):
-        form = "next-link"
-    else:
-        form = "none"
+    form = _form(script.form, family is not None, kind, in_family, labelled, next_url)
     pager = Pager(linked_pages=linked, script_pages=script.pages, total_items=script.total_items,
                   per_page=script.per_page, form=form, rule=rule, next_url=next_url, current=current)
     return PagerReading(pager, frozenset(item.url for item in labelled), bool(linked))

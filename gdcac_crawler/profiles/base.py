@@ -54,10 +54,6 @@ class Profile:
     """The column's name on its listing page."""
     pager_link_css: str = "#pages a"
     """The static pager's links."""
-    listing_page_pattern: str = r"/index(?:_(\d+))?\.html$"
-    """Regex on a listing URL's path; group 1 is the page number (absent on page 1)."""
-    first_page_number: int = 2
-    """The number the second listing page carries (2 on the nfw-cms platform: ``index_2.html``)."""
     article_url_pattern: str = r"/content/post_\d+\.html$"
     """Regex on a URL path: which same-site links are articles."""
 
@@ -175,17 +171,3 @@ class Profile:
         if not self.article_url_pattern:
             return False
         return re.search(self.article_url_pattern, urlsplit(url).path) is not None
-
-    def listing_page_no(self, url: str) -> int:
-        """1-based number of a listing page from its URL (``index.html`` → 1, ``index_3.html`` → 3)."""
-        m = re.search(self.listing_page_pattern, urlsplit(url).path)
-        if not m or not m.group(1):
-            return 1
-        return int(m.group(1)) - self.first_page_number + 2
-
-    def listing_page_url(self, column_url: str, page_no: int) -> str:
-        """URL of page ``page_no`` (1-based) of the column whose first page is ``column_url``."""
-        parts = urlsplit(column_url)
-        folder = _folder(parts.path)
-        name = "index.html" if page_no == 1 else f"index_{page_no - 2 + self.first_page_number}.html"
-        return urlunsplit((parts.scheme, parts.netloc, folder + name, "", ""))

@@ -283,22 +283,7 @@ def _listing_selectors(site: ProbedSite, profile: Profile) -> tuple[Profile, dic
     profile = replace(profile, listing_item_css=", ".join(items), listing_link_css="a",
                       listing_date_css=", ".join(dates), listing_title_css=", ".join(titles),
                       pager_link_css=", ".join(pager))
-    return _page_numbering(profile, site.listings, notes)
-
-
-def _page_numbering(profile: Profile, listings: Sequence[ProbedListing],
-                    notes: dict[str, str]) -> tuple[Profile, dict[str, str]]:
-    """The listing page pattern and the second page's number, when a pager's ``name_N`` rule tells them
-    (nfw-cms: ``index_2`` is page 2; TRS: ``index_1`` is)."""
-    rules = [p.listing["pager"].rule for p in listings if p.listing["pager"].rule is not None]
-    rule = next((r for r in rules if r.offset is not None and r.prefix.endswith("_")), None)
-    if rule is None or rule.offset is None:
-        return profile, notes
-    stem, second = rule.prefix.rsplit("/", 1)[1][:-1], 2 + rule.offset
-    notes["listing_page_pattern"] = f"the pager's URL rule ({stem}_N{rule.suffix})"
-    notes["first_page_number"] = f"page 2 is {stem}_{second}{rule.suffix}, as the pager shows"
-    return replace(profile, listing_page_pattern=rf"/{_literal(stem)}(?:_(\d+))?{_literal(rule.suffix)}$",
-                   first_page_number=second), notes
+    return profile, notes
 
 
 # --- articles --------------------------------------------------------------------------------------------

@@ -46,14 +46,13 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
 from gdcac_crawler.addon import GdcacAddon
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.clock import new_run_id, utc_now
-from gdcac_crawler.exceptions import BlockedResponse, UnwantedResponse
+from gdcac_crawler.exceptions import UnwantedResponse
 from gdcac_crawler.extensions.health import FORCED_SHUTDOWN
 from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.discovery import is_page_url
@@ -61,20 +60,17 @@ from gdcac_crawler.extract.fallback import is_fallback
 from gdcac_crawler.extract.listing import extract_listing, extract_section, find_section
 from gdcac_crawler.extract.results import Pager, PageRule
 from gdcac_crawler.incremental import (
-    ArchivedRow,
     ArchiveSnapshot,
     CrawlMode,
     EntryAction,
     IncrementalSettings,
     decide_listing,
     due_revisits,
-    is_recent,
 )
 from gdcac_crawler.items import (
     ArchiveOutcome,
     ArticleCheck,
     ArticleItem,
-    Fetch,
     ListingEntry,
     ListingItem,
     PageFailure,
@@ -83,6 +79,7 @@ from gdcac_crawler.items import (
 from gdcac_crawler.profiles import Profile, get_profile
 from gdcac_crawler.provenance import conditional_headers, fetch_record
 from gdcac_crawler.resume import RunJob, close_job, open_job
+from gdcac_crawler.spiders.failures import failed_page
 
 logger = logging.getLogger(__name__)
 
@@ -251,21 +248,6 @@ class PortalSpider(scrapy.Spider):
 
     # --- what the archive already holds --------------------------------------------------------------
 
-    @property
-    def archived(self) -> dict[str, ArchivedRow]:
-        """Every archived article of the site by URL (a snapshot taken when the crawl starts)."""
-        return self.snapshot.archived
-
-    @property
-    def known(self) -> frozenset[str]:
-        """URLs archived before this run and not removed: what the incremental stop rule calls known."""
-        return self.snapshot.known
-
-    @property
-    def done(self) -> frozenset[str]:
-        """URLs this run already fetched or checked (in an earlier segment of a resumed run)."""
-        return self.snapshot.done
-
     def load_archive_state(self, rows: list[dict[str, Any]] | None = None) -> None:
         """Take the snapshot of the archive that incremental decisions read: every archived article of the
         site (one read-only query; ``rows`` gives them directly, for tests).
@@ -282,17 +264,11 @@ class PortalSpider(scrapy.Spider):
                 with Archive(self.archive_path, readonly=True) as archive:
                     rows = archive.known_articles(self.profile.name)
         self.snapshot = ArchiveSnapshot.from_rows(rows, self.run_id)
-        self._count("archive/known", len(self.known))
-        if self.done:
-            self._count("resume/already_done", len(self.done))
+        self._count("archive/known", len(self.snapshot.known))
+        if self.snapshot.done:
+            self._count("resume/already_done", len(self.snapshot.done))
             logger.info("run %s: %d articles already done in an earlier segment of this run", self.run_id,
-                        len(self.done))
-
-    def is_recent(self, row: ArchivedRow, now: datetime | None = None) -> bool:
-        """Whether an archived article is recent enough to revisit (:func:`gdcac_crawler.incremental.is_recent`
-        with this run's ``GDCAC_REVISIT_DAYS`` and ``GDCAC_REVISIT_BACKFILLED``)."""
-        return is_recent(row, now or datetime.now(UTC), revisit_days=self.revisit_days,
-                         revisit_backfilled=self.revisit_backfilled)
+                        len(self.snapshot.done))
 
     def revisit_requests(self) -> Iterator[scrapy.Request]:
         """Conditional GETs for the recent archived articles (incremental mode only)."""
@@ -488,7 +464,7 @@ class PortalSpider(scrapy.Spider):
         if action == EntryAction.REVISIT:
             # the listing shows an archived article under another title: look at it again
             self._count("incremental/revisits")
-            yield self._revisit(entry.url, {**self.archived.get(entry.url, {}), "column_name": column,
+            yield self._revisit(entry.url, {**self.snapshot.archived.get(entry.url, {}), "column_name": column,
                                             "listed_title": entry.title, "listed_date": entry.listed_date})
         elif action == EntryAction.FETCH:
             yield self._request(entry.url, self.parse_article, kind=PageKind.ARTICLE,
@@ -582,29 +558,12 @@ class PortalSpider(scrapy.Spider):
         start page could be fetched, failed columns and articles counted."""
         request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on an errback's failure
         kind = request.meta.get("gdcac_kind", "page")
-        error = failure.value
-        if isinstance(error, UnwantedResponse):
-            blocked = isinstance(error, BlockedResponse)
-            what = error.verdict.reason
-            self._count(f"error/{'blocked' if blocked else 'refused'}")
-            yield PageFailure(site=self.profile.name, fetch=fetch_record(
-                error.response, self.run_id, PageKind.BLOCKED if blocked else PageKind.ERROR,
-                error=f"{what} ({kind} page)"))
-        elif isinstance(error, HttpError):
-            response = error.response
-            what = f"HTTP {response.status}"
-            self._count(f"error/http_{response.status}")
-            logger.warning("%s: %s (%s page)", response.url, what, kind)
-            yield PageFailure(site=self.profile.name,
-                              fetch=fetch_record(response, self.run_id, PageKind.ERROR, error=f"{what} ({kind} page)"))
-        else:
-            name = type(error).__name__
-            what = f"{name}: {failure.getErrorMessage()}"
-            self._count(f"error/{name}")
-            logger.warning("%s: %s (%s page)", request.url, what, kind)
-            yield PageFailure(site=self.profile.name, fetch=Fetch(
-                run_id=self.run_id, url=request.url, final_url=request.url, status=0, fetched_at=utc_now(),
-                kind=PageKind.ERROR, error=f"{what} ({kind} page)"))
+        failed = failed_page(failure, run_id=self.run_id, site=self.profile.name)
+        self._count(failed.stats_key)
+        if not isinstance(failure.value, UnwantedResponse):  # the block guard logs its own verdicts
+            logger.warning("%s: %s (%s page)", failed.url, failed.what, kind)
+        yield failed.item
+        what = failed.what
         yield from self._failed(request, kind, what)
 
     def _failed(self, request: scrapy.Request, kind: str, what: str) -> Iterator[scrapy.Request]:
