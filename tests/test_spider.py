@@ -155,6 +155,7 @@ def test_when_the_home_page_fails_too_the_start_error_names_the_url_and_the_erro
     failed(spider, BASE + "/", {"gdcac_kind": "home"}, DNSLookupError("no such host"))
     error = spider.crawler.stats.get_value("gdcac/start/error")
     assert error.startswith(BASE + "/zcfg/: DNSLookupError: ") and "no such host" in error
+    assert f", and the home page {BASE}/: DNSLookupError: " in error  # both pages tried, both named
     assert spider.walk_complete() is False
 
 

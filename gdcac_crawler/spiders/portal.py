@@ -580,9 +580,10 @@ class PortalSpider(scrapy.Spider):
                              what)
                 self._count("section/no_columns")
                 return
-            reason = self.start_error if kind == PageKind.HOME and self.start_error else f"{request.url}: {what}"
-            logger.error("no start page could be fetched: %s%s", reason,
-                         f"; home page {request.url}: {what}" if kind == PageKind.HOME else "")
+            reason = f"{request.url}: {what}"
+            if kind == PageKind.HOME and self.start_error:  # both the section and the home page failed
+                reason = f"{self.start_error}, and the home page {reason}"
+            logger.error("no start page could be fetched: %s", reason)
             self.crawler.stats.set_value("gdcac/start/error", reason)
         elif kind == PageKind.LISTING:
             self.incomplete_pages += 1  # a walk with a failed page is not complete
