@@ -37,7 +37,10 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 COOKIES_ENABLED = False
+# No way into a running crawl from outside: Scrapy's telnet console and its remote-control HTTP endpoint
+# (which runs code sent to it inside the crawler) stay off unless an operator asks for them with -s.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
