@@ -48,8 +48,6 @@ logger = logging.getLogger(__name__)
 
 #: The ports a scheme means when a URL names none.
 DEFAULT_PORTS = {"http": 80, "https": 443}
-#: How each kind of redirect is named in a refusal: (the kinds' suffix, the reasons' words).
-_VIA = {"redirect": ("redirect", "redirect"), "meta refresh": ("meta_refresh", "meta refresh")}
 
 
 def _port(url: str) -> int | None:
@@ -64,14 +62,14 @@ def refusal(request: Request, target: str, allowed_domains: tuple[str, ...] | li
             via: str = "redirect") -> Verdict | None:
     """Why the redirect of ``request`` to ``target`` (absolute) must not be followed, or ``None`` to follow
     it; ``via`` is ``redirect`` (a 3xx answer) or ``meta refresh``."""
-    kind, words = _VIA[via]
+    kind, words = via.replace(" ", "_"), via
     host = (urlsplit(target).hostname or "").lower()
     if allowed_domains and not any(host == d or host.endswith("." + d) for d in allowed_domains):
         return Verdict(f"offsite_{kind}", f"{words} off-site to {target}")
     source, port = _port(request.url), _port(target)
     defaults = set(DEFAULT_PORTS.values())
     if port != source and not (port in defaults and source in defaults):
-        return Verdict(f"other_port_{kind}", f"{words} to another port ({port}) of the host: {target}")
+        return Verdict(f"other_port_{kind}", f"{words} to another port ({port}): {target}")
     if target == request.url or target in request.meta.get("redirect_urls", ()):
         return Verdict(f"{kind}_loop", f"{words} loop back to {target}")
     return None
