@@ -1,8 +1,8 @@
-"""The exceptions the downloader middlewares fail a request with, so that its errback records the page.
+"""The exceptions the project's middlewares fail a request with, so that its errback records the page.
 
 Each carries the response and the :class:`~gdcac_crawler.blockpages.Verdict` that explains it; the spider's
 errback turns a :class:`BlockedResponse` into a ``blocked`` page row and a :class:`RefusedResponse` into an
-``error`` one.
+``error`` one.  A :class:`RefusedRequest` (never sent, so no response) becomes an ``error`` row too.
 """
 
 from __future__ import annotations
@@ -28,3 +28,7 @@ class BlockedResponse(UnwantedResponse):
 
 class RefusedResponse(UnwantedResponse):
     """The answer is not a page that can be archived (empty, binary, not HTML, a refused redirect)."""
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request refused before it was sent (a URL longer than ``URLLENGTH_LIMIT``); the message says why."""

@@ -56,10 +56,21 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's retries, each after a pause (Retry-After, else exponential backoff)
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "gdcac_crawler.downloadermiddlewares.retry.BackoffRetryMiddleware": 550,
-    # redirects off the site or in a loop are refused (and recorded) before Scrapy follows them (600)
+    # redirects off the site, to another port or in a loop are refused (and recorded) before they are followed
     "gdcac_crawler.downloadermiddlewares.redirect.RedirectGuardMiddleware": 610,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "gdcac_crawler.downloadermiddlewares.redirect.GuardedRedirectMiddleware": 600,
+    # meta refreshes under the same guard, after the block guard (a challenge page that reloads is a block)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "gdcac_crawler.downloadermiddlewares.redirect.MetaRefreshGuardMiddleware": 530,
     # block, challenge and junk answers, after the retries of transient errors
     "gdcac_crawler.downloadermiddlewares.blockguard.BlockGuardMiddleware": 540,
+}
+
+# --- Spider middlewares (gdcac_crawler.spidermiddlewares): a URL longer than URLLENGTH_LIMIT is recorded --------
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "gdcac_crawler.spidermiddlewares.urllength.UrlLengthGuardMiddleware": 800,
 }
 
 # --- Item pipelines (gdcac_crawler.pipelines): clean → validate → attachments → archive ----------------------

@@ -606,6 +606,31 @@ def empty_200(ctx: FaultContext) -> int:
     return send(ctx.request, Response(200, b"", HTML_UTF8))
 
 
+def _meta_refresh(ctx: FaultContext, target: str) -> int:
+    body = ('<!DOCTYPE html>\n<html><head><meta charset="UTF-8">'
+            f'<meta http-equiv="refresh" content="0;url={target}"><title>页面跳转</title></head>'
+            f'<body><p>页面已迁移，正在跳转到 <a href="{target}">{target}</a></p></body></html>\n').encode()
+    return send(ctx.request, Response(200, body, HTML_UTF8))
+
+
+def meta_refresh_offsite(ctx: FaultContext) -> int:
+    """200 with ``<meta http-equiv="refresh" content="0;url=…">`` to the same path on ``https://example.invalid``
+    (a redirect in the page: a crawler must refuse it as it refuses a 302 off the site)."""
+    return _meta_refresh(ctx, OFFSITE_ORIGIN + ctx.decision.path)
+
+
+def meta_refresh_self(ctx: FaultContext) -> int:
+    """200 with a meta refresh back to the page itself (a loop)."""
+    return _meta_refresh(ctx, _origin(ctx.request) + ctx.decision.path)
+
+
+def redirect_other_port(ctx: FaultContext) -> int:
+    """302 to the same path on the same host, one port up (another server: another site)."""
+    scheme, _, hostport = _origin(ctx.request).partition("://")
+    host, _, port = hostport.rpartition(":")
+    return _redirect(ctx, f"{scheme}://{host}:{int(port or 80) + 1}{ctx.decision.path}")
+
+
 FaultFunction = Callable[[FaultContext], int]
 FAULTS: dict[str, FaultFunction] = {
     "http_500": http_500,
@@ -629,6 +654,9 @@ FAULTS: dict[str, FaultFunction] = {
     "huge": huge,
     "binary_as_html": binary_as_html,
     "empty_200": empty_200,
+    "meta_refresh_offsite": meta_refresh_offsite,
+    "meta_refresh_self": meta_refresh_self,
+    "redirect_other_port": redirect_other_port,
 }
 """Every fault by name."""
 

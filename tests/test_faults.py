@@ -51,7 +51,10 @@ BLOCKED = [
 FAILED = [
     ({"fault": "not_found"}, "HTTP 404"),
     ({"fault": "redirect_loop"}, "redirect loop"),
-    ({"fault": "redirect_offsite"}, "off-site"),
+    ({"fault": "redirect_offsite"}, "redirect off-site to https://example.invalid/"),
+    ({"fault": "redirect_other_port"}, "redirect to another port"),
+    ({"fault": "meta_refresh_offsite"}, "meta refresh off-site to https://example.invalid/"),
+    ({"fault": "meta_refresh_self"}, "meta refresh loop back to"),
     ({"fault": "huge"}, "size"),
     ({"fault": "binary_as_html"}, "binary body"),
     ({"fault": "empty_200"}, "empty body"),
@@ -147,6 +150,11 @@ def test_no_offsite_page_was_fetched(crawl) -> None:
     # not fetched, not even tried: no page row names the off-site host (a DNS failure would leave one)
     assert conn.execute("SELECT count(*) FROM pages WHERE url LIKE '%example.invalid%' "
                         "OR final_url LIKE '%example.invalid%'").fetchone()[0] == 0
+    # nor the other port (nothing listens there: a followed redirect would leave a connection error's row)
+    (url,) = conn.execute("SELECT url FROM pages WHERE error LIKE 'redirect to another port%'").fetchone()
+    port = int(url.split("/")[2].rsplit(":", 1)[1])
+    assert conn.execute("SELECT count(*) FROM pages WHERE url LIKE ? OR final_url LIKE ?",
+                        [f"%:{port + 1}/%"] * 2).fetchone()[0] == 0
 
 
 def test_every_article_without_a_fault_is_archived(crawl) -> None:

@@ -163,6 +163,23 @@ def test_redirect_offsite(fmirror: MirrorProcess) -> None:
     assert status == 302 and headers["location"] == "https://example.invalid" + ARTICLE
 
 
+def test_redirect_other_port(fmirror: MirrorProcess) -> None:
+    one(fmirror, "redirect_other_port")
+    status, headers, _ = fetch(fmirror, ARTICLE)
+    port = urlsplit(fmirror.base_url).port
+    assert status == 302 and headers["location"] == f"http://127.0.0.1:{port + 1}{ARTICLE}"
+
+
+@pytest.mark.parametrize("fault, target", [("meta_refresh_offsite", "https://example.invalid"),
+                                           ("meta_refresh_self", None)])
+def test_meta_refresh(fmirror: MirrorProcess, fault: str, target: str | None) -> None:
+    one(fmirror, fault, path=LISTING)
+    status, headers, body = fetch(fmirror, LISTING)
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    refresh = Selector(text=body.decode("utf-8")).css('meta[http-equiv="refresh"]::attr(content)').get()
+    assert refresh == f"0;url={target or fmirror.base_url}{LISTING}"
+
+
 # --- connection faults ---------------------------------------------------------------------------------
 
 

@@ -108,7 +108,7 @@ def _live(profile: Profile, url: str | None, page_url: str) -> str | None:
     """A same-site resource's URL on the live origin (images and attachments linked on an alias host, or on
     the mirror, are the portal's), any other URL as written."""
     if url and profile.is_same_site(url, page_url):
-        return profile.canonical(url)
+        return profile.live_url(url)
     return url
 
 

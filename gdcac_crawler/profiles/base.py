@@ -8,7 +8,39 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+from gdcac_crawler.extract.pager import PAGE_PARAMS
+
+TRACKING_PARAMS = frozenset({
+    "from", "spm", "scm", "share_token", "share_from", "share_source", "share_medium", "sharer_shareid",
+    "sharer_sharetime", "isappinstalled", "nsukey", "wxfrom", "winzoom", "scene", "subscene", "clicktime", "enterid",
+    "chksm", "mpshare", "srcid", "vd_source", "fbclid", "gclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_hsenc",
+    "_hsmi",
+})
+"""Query parameters that never select content (compared lower-cased), and every ``utm_*``: the share and
+campaign tags that WeChat, Weibo, search engines and analytics append (``?from=timeline&isappinstalled=0``,
+``?utm_source=wechat``, ``?spm=…``).  Every identity drops them, whatever the profile says."""
+
+
+def is_tracking_param(name: str) -> bool:
+    """Whether the query parameter ``name`` is a tracking tag (:data:`TRACKING_PARAMS`, ``utm_*``)."""
+    name = name.lower()
+    return name in TRACKING_PARAMS or name.startswith("utm_")
+
+
+def clean_query(query: str, keep: frozenset[str] | None = None) -> str:
+    """``query`` without its tracking parameters, and, when ``keep`` (lower-cased names) is given, without
+    every parameter not in it either; the parameters kept stay as written, in their order."""
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        name = unquote_plus(pair.split("=", 1)[0])
+        if is_tracking_param(name) or (keep is not None and name.lower() not in keep):
+            continue
+        kept.append(pair)
+    return "&".join(kept)
 
 
 def _folder(path: str) -> str:
@@ -81,6 +113,13 @@ class Profile:
     """Source values that are not sources (an editor's account pattern, the site's own name): regexes."""
     boilerplate_phrases: tuple[str, ...] = ()
     """Further whole lines this portal prints around its bodies (dropped at the body's edges only)."""
+    content_query_params: tuple[str, ...] | None = ()
+    """The query parameters that select content on this portal (``id`` of ``show.jsp?id=3``, compared
+    lower-cased): a page's identity (:meth:`canonical`) keeps them and a pager's page parameter (``page``,
+    ``pageNo``, … :data:`~gdcac_crawler.extract.pager.PAGE_PARAMS`, so that listing pages stay distinct) and
+    drops every other, so that ``post_1.html?from=list`` is ``post_1.html``.  ``()``: no parameter selects
+    content (the static pages of nfw-cms and TRS).  ``None``: not known (a site never seen), every parameter
+    is kept but the tracking ones (:data:`TRACKING_PARAMS`), which every identity drops."""
     fallbacks: bool = True
     """Whether the generic fallbacks (:mod:`gdcac_crawler.extract.fallback`) fill what the selectors miss."""
 
@@ -145,22 +184,37 @@ class Profile:
         return parts.hostname in self.hosts or parts.hostname in self.aliases
 
     def canonical(self, url: str) -> str:
-        """The live portal's URL for ``url``, whichever host (live or mirror) it was seen on.
+        """The live portal's URL for the page ``url``, whichever host (live or mirror) it was seen on: its
+        identity in the archive, and the URL the crawl fetches.
 
-        Same-site URLs are rewritten to :attr:`base_url` (scheme and host) with the fragment dropped; the
-        archive identifies articles by this form, so a crawl of the mirror on any port gives the same ids.
+        Same-site URLs are rewritten to :attr:`base_url` (scheme and host) with the fragment dropped and only
+        the query parameters that select content kept (:attr:`content_query_params`); the archive identifies
+        articles by this form, so a crawl of the mirror on any port gives the same ids, and a link with share
+        tags is the same article.  For a resource (an image, an attachment) see :meth:`live_url`.
         """
-        parts = urlsplit(url)
-        base = urlsplit(self.base_url)
-        return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
+        return self._on(self.base_url, url, self._page_params)
+
+    def live_url(self, url: str) -> str:
+        """The live portal's URL for a same-site resource (an image, an attachment): like :meth:`canonical`,
+        but its query only loses the tracking parameters (``download.jsp?fileId=7`` names the file)."""
+        return self._on(self.base_url, url, None)
+
+    @property
+    def _page_params(self) -> frozenset[str] | None:
+        if self.content_query_params is None:
+            return None
+        return frozenset(p.lower() for p in self.content_query_params) | PAGE_PARAMS
+
+    @staticmethod
+    def _on(origin: str, url: str, keep: frozenset[str] | None) -> str:
+        parts, base = urlsplit(url), urlsplit(origin)
+        return urlunsplit((base.scheme, base.netloc, parts.path or "/", clean_query(parts.query, keep), ""))
 
     def to_fetch_url(self, url: str, fetch_base: str | None) -> str:
-        """Where to fetch a same-site ``url``: on ``fetch_base`` (a mirror) when given, else the URL itself."""
-        if not fetch_base:
-            return self.canonical(url)
-        parts = urlsplit(url)
-        fb = urlsplit(fetch_base)
-        return urlunsplit((fb.scheme, fb.netloc, parts.path or "/", parts.query, ""))
+        """Where to fetch a same-site ``url`` (a page's :meth:`canonical` URL, or a resource's): on
+        ``fetch_base`` (a mirror) when given, else on the live origin; its query as given, but for the
+        tracking parameters."""
+        return self._on(fetch_base or self.base_url, url, None)
 
     def is_column_url(self, url: str) -> bool:
         if not self.column_url_pattern:

@@ -42,4 +42,5 @@ PROFILE = Profile(
     header_lines=(),
     footer_markers=(*FOOTER_MARKERS, *FILING_MARKERS),
     junk_sources=(ACCOUNT_NAME_SOURCE,),
+    content_query_params=None,  # a site never seen: its query parameters may select content
 )

@@ -9,7 +9,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from gdcac_crawler.clock import utc_now
-from gdcac_crawler.exceptions import BlockedResponse, UnwantedResponse
+from gdcac_crawler.exceptions import BlockedResponse, RefusedRequest, UnwantedResponse
 from gdcac_crawler.items import Fetch, PageFailure, PageKind
 from gdcac_crawler.provenance import fetch_record
 
@@ -45,7 +45,8 @@ def failed_page(failure: Failure, *, run_id: str, site: str) -> FailedPage:
         fetch = fetch_record(response, run_id, PageKind.ERROR, error=f"{what} ({kind} page)")
         return FailedPage(PageFailure(site=site, fetch=fetch), f"error/http_{response.status}", what, response.url)
     name = type(error).__name__
-    what = f"{name}: {failure.getErrorMessage()}"
+    what = str(error) if isinstance(error, RefusedRequest) else f"{name}: {failure.getErrorMessage()}"
+    key = "error/refused" if isinstance(error, RefusedRequest) else f"error/{name}"
     fetch = Fetch(run_id=run_id, url=request.url, final_url=request.url, status=0, fetched_at=utc_now(),
                   kind=PageKind.ERROR, error=f"{what} ({kind} page)")
-    return FailedPage(PageFailure(site=site, fetch=fetch), f"error/{name}", what, request.url)
+    return FailedPage(PageFailure(site=site, fetch=fetch), key, what, request.url)
