@@ -151,6 +151,8 @@ class PortalSpider(scrapy.Spider):
         """The columns asked for, canonical first-page URL → name (a column is walked once)."""
         self.column_entries: dict[str, set[str]] = {}
         """Per column, the entry URLs its pages showed so far: a page that shows only these is past the end."""
+        self.max_listing_pages = 0
+        """``GDCAC_MAX_LISTING_PAGES``: the page a column's walk stops at (0: no cap)."""
         self.columns_answered = 0
         """Columns whose first page answered or failed for good."""
         self.columns_listing = 0
@@ -184,6 +186,7 @@ class PortalSpider(scrapy.Spider):
         self.revisit_days = incremental.revisit_days
         self.revisit_backfilled = incremental.revisit_backfilled
         self.archive_path = settings.get("GDCAC_ARCHIVE_PATH") or None
+        self.max_listing_pages = max(0, settings.getint("GDCAC_MAX_LISTING_PAGES"))
         self.jobdir = job_dir(settings)
         if self.jobdir:
             self.job, self.job_how = open_job(self.jobdir, run_id=self.run_id, mode=self.mode,
@@ -368,7 +371,9 @@ class PortalSpider(scrapy.Spider):
         entries, pager = listing["entries"], listing["pager"]
         seen = self.column_entries.setdefault(column_url, set())
         if page_no > 1 and entries and all(e.url in seen for e in entries):
-            # the entries of pages already walked: the site answers page numbers past its end
+            # the entries of pages already walked (any of them): the site answers page numbers past its end
+            if not probe:
+                self._stopped_walk("repeat", column, page_no, response.url)
             yield from self._end_probe(response, "repeat", alternative, column, column_url, page_no,
                                        first_page_size, column_method)
             return
@@ -428,6 +433,23 @@ class PortalSpider(scrapy.Spider):
             return
         self._count(f"listing/end_probe_{why}")
         logger.debug("%s: past the end of column %s (%s)", response.url, column, why)
+
+    def _stopped_walk(self, why: str, column: str, page_no: int, url: str) -> None:
+        """A column's walk stopped before its end, by the page cap (``page_cap``) or at a page the pager stated
+        that repeats earlier pages' entries (``repeat``): the walk is incomplete (a full run marks nothing
+        removed), and the stats (``gdcac/listing/<why>``, ``gdcac/listing/<why>_columns``) name the column
+        for the run's health."""
+        self.incomplete_pages += 1
+        self._count(f"listing/{why}")
+        stopped = self.crawler.stats.get_value(f"gdcac/listing/{why}_columns") or []
+        self.crawler.stats.set_value(f"gdcac/listing/{why}_columns", [*stopped, f"{column} (page {page_no})"])
+        if why == "page_cap":
+            self.crawler.stats.set_value("gdcac/listing/page_cap_pages", self.max_listing_pages)
+            logger.warning("%s: column %s stops at the page cap (GDCAC_MAX_LISTING_PAGES = %d)", url, column,
+                         self.max_listing_pages)
+        else:
+            logger.warning("%s: page %d of column %s repeats earlier pages' entries although the pager states it; "
+                         "the column's walk stops here", url, page_no, column)
 
     def _not_listing(self, response: Response, column: str, column_url: str,
                      column_method: str) -> Iterator[Any]:
@@ -505,9 +527,20 @@ class PortalSpider(scrapy.Spider):
         if pager.exact and page_no >= pager.total_pages:
             return
         stated = pager.exact or page_no < pager.total_pages or pager.next_url is not None
+        if stated and self.max_listing_pages and pager.total_pages > self.max_listing_pages:
+            # a pager that states more pages than a walk may take is not believed: walked as probes
+            if page_no == 1:
+                self._count("listing/absurd_total")
+                logger.warning("%s: the pager of column %s states %d pages (more than the cap of %d); its pages "
+                               "are probed one by one", response.url, column, pager.total_pages,
+                               self.max_listing_pages)
+            stated = False
+        if not stated and n_entries < page_size:
+            return  # a short page after the last page the pager states: the end
+        if self.max_listing_pages and nxt > self.max_listing_pages:
+            self._stopped_walk("page_cap", column, page_no, response.url)
+            return
         if not stated:
-            if n_entries < page_size:
-                return  # a short page after the last page the pager states: the end
             self._count("listing/end_probe")
         if url is not None:
             yield self._listing_request(url, column, column_url, nxt, page_size, rule, column_method,
@@ -534,11 +567,26 @@ class PortalSpider(scrapy.Spider):
                 error=f"not a text page: {response.headers.get('Content-Type')!r}"))
             return
         canonical = self.profile.canonical(response.url)
-        fields = extract_article(response, self.profile, url=canonical)
+        try:
+            fields = extract_article(response, self.profile, url=canonical)
+        except Exception as exc:  # any page that breaks extraction leaves its row and reason, and is counted
+            yield self._extraction_failed(response, exc)
+            return
         self._count_fallbacks(fields["methods"], response.url)
         self._count("article/parsed")
         yield ArticleItem(**fields, fetch=fetch_record(response, self.run_id, PageKind.ARTICLE),
                           listed_title=listed_title, listed_date=listed_date, column=column)
+
+    def _extraction_failed(self, response: Response, exc: Exception) -> PageFailure:
+        """An article page whose extraction raised: a ``pages`` row with the exception as its reason, counted
+        as a failed article (``gdcac/article/failed``, ``gdcac/article/extract_error``) and logged at ERROR, so
+        the run's health sees it."""
+        self._count("article/failed")
+        self._count("article/extract_error")
+        what = f"extraction failed: {type(exc).__name__}: {str(exc)[:200]}"
+        logger.error("%s: %s", response.url, what, exc_info=not isinstance(exc, RecursionError))
+        return PageFailure(site=self.profile.name, fetch=fetch_record(response, self.run_id, PageKind.ERROR,
+                                                                      error=what))
 
     def _revisit_check(self, response: Response) -> ArticleCheck:
         """What a revisit's 304 (not modified) or 404/410 (gone) says about the archived article."""
