@@ -372,7 +372,7 @@ class PortalSpider(scrapy.Spider):
         seen = self.column_entries.setdefault(column_url, set())
         if page_no > 1 and entries and all(e.url in seen for e in entries):
             # the entries of pages already walked (any of them): the site answers page numbers past its end
-            if not probe:
+            if response.meta.get("gdcac_within_total"):  # the pager stated this page: the site answers wrong
                 self._stopped_walk("repeat", column, page_no, response.url)
             yield from self._end_probe(response, "repeat", alternative, column, column_url, page_no,
                                        first_page_size, column_method)
@@ -495,8 +495,8 @@ class PortalSpider(scrapy.Spider):
 
     def _listing_request(self, url: str, column: str, column_url: str, page_no: int, page_size: int | None,
                          rule: PageRule | None, column_method: str, *, probe: bool, known_pages: int,
-                         alternative: PageRule | None = None) -> scrapy.Request:
-        meta: dict[str, Any] = {"gdcac_known_pages": known_pages}
+                         alternative: PageRule | None = None, within_total: bool = False) -> scrapy.Request:
+        meta: dict[str, Any] = {"gdcac_known_pages": known_pages, "gdcac_within_total": within_total}
         if probe:
             meta.update({"gdcac_probe": True, "handle_httpstatus_list": [404]})
             if alternative is not None:
@@ -527,6 +527,7 @@ class PortalSpider(scrapy.Spider):
         if pager.exact and page_no >= pager.total_pages:
             return
         stated = pager.exact or page_no < pager.total_pages or pager.next_url is not None
+        within_total = pager.exact or nxt <= pager.total_pages  # the pager states the page, not only links it
         if stated and self.max_listing_pages and pager.total_pages > self.max_listing_pages:
             # a pager that states more pages than a walk may take is not believed: walked as probes
             if page_no == 1:
@@ -534,7 +535,7 @@ class PortalSpider(scrapy.Spider):
                 logger.warning("%s: the pager of column %s states %d pages (more than the cap of %d); its pages "
                                "are probed one by one", response.url, column, pager.total_pages,
                                self.max_listing_pages)
-            stated = False
+            stated = within_total = False
         if not stated and n_entries < page_size:
             return  # a short page after the last page the pager states: the end
         if self.max_listing_pages and nxt > self.max_listing_pages:
@@ -544,7 +545,7 @@ class PortalSpider(scrapy.Spider):
             self._count("listing/end_probe")
         if url is not None:
             yield self._listing_request(url, column, column_url, nxt, page_size, rule, column_method,
-                                        probe=not stated, known_pages=known_pages)
+                                        probe=not stated, known_pages=known_pages, within_total=within_total)
             return
         # no URL rule known: index_N in the column's folder, counted from 0 (TRS) or from 1 (nfw-cms)
         trs, nfw = _index_rules(column_url, rule)
