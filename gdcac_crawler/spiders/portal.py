@@ -108,9 +108,11 @@ class PortalSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         """The spider's settings, with the project's add-on (its ``GDCAC_*`` defaults) enabled wherever the
-        spider runs, not only where ``settings.py`` is read."""
+        spider runs, not only where ``settings.py`` is read.  The defaults are also set here, at once: Scrapy
+        applies add-ons only after it made the spider, and :meth:`from_crawler` reads them."""
         super().update_settings(settings)
         settings.setdefault_in_component_priority_dict("ADDONS", GdcacAddon, 0)
+        GdcacAddon().update_settings(settings)
 
     def __init__(self, *args: Any, base_url: str | None = None, run_id: str | None = None,
                  profile: str | None = None, mode: str | None = None, portal_url: str | None = None,
@@ -527,7 +529,7 @@ class PortalSpider(scrapy.Spider):
         if pager.exact and page_no >= pager.total_pages:
             return
         stated = pager.exact or page_no < pager.total_pages or pager.next_url is not None
-        within_total = pager.exact or nxt <= pager.total_pages  # the pager states the page, not only links it
+        within_total = pager.exact  # the script's uncapped count states the page (links are only a lower bound)
         if stated and self.max_listing_pages and pager.total_pages > self.max_listing_pages:
             # a pager that states more pages than a walk may take is not believed: walked as probes
             if page_no == 1:
