@@ -113,7 +113,8 @@ def test_an_article_whose_extraction_raises_leaves_a_pages_row(monkeypatch) -> N
 
 
 def test_paragraphs_of_5000_nested_elements() -> None:
-    html = "<html><body><div id='b'>" + "<div>" * DEPTH + "<p>深处的段落。</p>" + "</div>" * DEPTH + "<p>其后。</p></div>"
+    html = ("<html><body><div id='b'>" + "<div>" * DEPTH + "<p>深处的段落。</p>" + "</div>" * DEPTH
+            + "<p>其后。</p></div>")
     body = parse_html(html).xpath("//*[@id='b']")[0]
     assert [p.text for p in paragraphs(body)] == ["深处的段落。", "其后。"]
     spans = "<html><body><div id='b'>" + "<span><font>字" * DEPTH + "<br>尾</div><p>外</p></body></html>"
@@ -168,7 +169,9 @@ def test_a_pager_stating_a_huge_total_is_walked_to_its_real_end(huge_total_and_b
     assert all(n == 1 for n in requests.values())
     assert run_stats(db)["gdcac/listing/absurd_total"] == len(MANIFEST["columns"])
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM pages WHERE kind = 'listing' AND error IS NOT NULL").fetchone()[0] == 0
+        # no listing page failed (a 404 past the end asked as a stated page would be an error row)
+        assert conn.execute("SELECT count(*) FROM pages WHERE url LIKE '%/index%' AND error IS NOT NULL"
+                            ).fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == MANIFEST["counts"]["articles"]
 
 
@@ -221,7 +224,7 @@ def endless_column(tmp_path_factory, crawl_mirror) -> Iterator[tuple[Any, ...]]:
 
 
 def test_an_endless_pager_stops_at_the_page_cap_and_the_health_says_so(endless_column) -> None:
-    db, result, requests, elapsed = endless_column
+    _, result, requests, elapsed = endless_column
     assert result.returncode == ExitStatus.UNHEALTHY, result.stderr[-2000:]
     assert "规范性文件 (page 6) stopped at the page cap (6 listing pages" in result.stderr.strip().splitlines()[-1]
     assert sorted(requests) == ["/zcfg/gfxwj/index.html", *(f"/zcfg/gfxwj/index_{n}.html" for n in range(2, 7))]
