@@ -237,3 +237,22 @@ def test_a_capped_full_walk_marks_nothing_removed(endless_column) -> None:
         # the trap's pages show none of the column's real articles: a walk taken as complete would remove them
         assert conn.execute("SELECT count(*) FROM articles WHERE removed_at IS NOT NULL").fetchone()[0] == 0
         assert conn.execute("SELECT healthy FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0] == 0
+
+
+def test_a_resumed_run_does_not_resume_into_the_trap(tmp_path, crawl_mirror) -> None:
+    """A run interrupted inside the trap (exit 4) and resumed from its JOBDIR stops at the same page cap: the
+    page number travels with each queued request."""
+    db, jobdir = tmp_path / "archive.sqlite", tmp_path / "job"
+    settings = {**SETTINGS, "GDCAC_MAX_LISTING_PAGES": "6", "JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "1"}
+    with MirrorProcess(SITE_DIR) as mirror:
+        mirror.set_faults([{"fault": "endless_pager", "prefix": "/zcfg/gfxwj/", "kinds": ["listing"]}])
+        first = crawl_mirror(mirror, db, "-a", "mode=full", settings={**settings, "CLOSESPIDER_PAGECOUNT": "6"},
+                             timeout=120)
+        assert first.returncode == ExitStatus.INCOMPLETE, first.stderr[-2000:]
+        walked = len(listing_requests(mirror, "gfxwj"))
+        assert 0 < walked < 6  # interrupted inside the column's walk
+        second = crawl_mirror(mirror, db, "-a", "mode=full", settings=settings, timeout=120)
+        requests = listing_requests(mirror, "gfxwj")
+    assert second.returncode == ExitStatus.UNHEALTHY, second.stderr[-2000:]
+    assert "规范性文件 (page 6) stopped at the page cap" in second.stderr.strip().splitlines()[-1]
+    assert sorted(requests) == ["/zcfg/gfxwj/index.html", *(f"/zcfg/gfxwj/index_{n}.html" for n in range(2, 7))]
