@@ -256,3 +256,19 @@ def test_a_resumed_run_does_not_resume_into_the_trap(tmp_path, crawl_mirror) -> 
     assert second.returncode == ExitStatus.UNHEALTHY, second.stderr[-2000:]
     assert "规范性文件 (page 6) stopped at the page cap" in second.stderr.strip().splitlines()[-1]
     assert sorted(requests) == ["/zcfg/gfxwj/index.html", *(f"/zcfg/gfxwj/index_{n}.html" for n in range(2, 7))]
+
+
+def test_a_resumed_run_names_the_cap_an_earlier_segment_met(tmp_path, crawl_mirror) -> None:
+    """The cap met before a pause stays in the run's health after the resume (``JOBDIR/gdcac-run.json``)."""
+    db, jobdir = tmp_path / "archive.sqlite", tmp_path / "job"
+    settings = {**SETTINGS, "GDCAC_MAX_LISTING_PAGES": "6", "JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "1"}
+    with MirrorProcess(SITE_DIR) as mirror:
+        mirror.set_faults([{"fault": "endless_pager", "prefix": "/zcfg/gfxwj/", "kinds": ["listing"]}])
+        first = crawl_mirror(mirror, db, "-a", "mode=full", settings={**settings, "CLOSESPIDER_PAGECOUNT": "30"},
+                             timeout=120)
+        assert "did not finish" in first.stderr and "stopped at the page cap" in first.stderr  # met, then paused
+        second = crawl_mirror(mirror, db, "-a", "mode=full", settings=settings, timeout=120)
+        assert len(listing_requests(mirror, "gfxwj")) == 6
+    assert second.returncode == ExitStatus.UNHEALTHY, second.stderr[-2000:]
+    assert "规范性文件 (page 6) stopped at the page cap" in second.stderr.strip().splitlines()[-1]
+    assert "stops at the page cap" not in second.stderr  # the second segment did not meet it: the first one did

@@ -88,6 +88,8 @@ MODES = tuple(CrawlMode)
 """The crawl modes (``-a mode=...``); the first is the default."""
 #: Statuses an article revisit handles itself: not modified, and gone.
 REVISIT_STATUSES = [304, 404, 410]
+#: Why a column's walk may stop before its end (``gdcac/listing/<why>_columns`` name the columns).
+STOPPED_WALKS = ("page_cap", "repeat")
 #: The stats key each listing entry's action is counted under.
 ENTRY_STATS = {
     EntryAction.OFFSITE: "listing/offsite",
@@ -202,8 +204,11 @@ class PortalSpider(scrapy.Spider):
         if reason == FORCED_SHUTDOWN:
             return
         if self.job is not None and self.jobdir:
+            stats = self.crawler.stats
+            stopped = {why: list(stats.get_value(f"gdcac/listing/{why}_columns") or []) for why in STOPPED_WALKS}
             close_job(self.jobdir, self.job, finished=reason == "finished",
-                      incomplete_pages=self.job.incomplete_pages + self.incomplete_pages)
+                      incomplete_pages=self.job.incomplete_pages + self.incomplete_pages,
+                      stopped_walks={why: names for why, names in stopped.items() if names})
 
     @property
     def resumed(self) -> bool:
@@ -245,6 +250,7 @@ class PortalSpider(scrapy.Spider):
                     self.profile.section_name, self.fetch_base or self.profile.base_url)
         self.crawler.stats.set_value("gdcac/run_id", self.run_id)
         self.crawler.stats.set_value("gdcac/mode", self.mode)
+        self._earlier_stopped_walks()
         self.load_archive_state()
         yield self._request(self.profile.section_url, self.parse_section, kind=PageKind.SECTION,
                             meta={"gdcac_start": "section"})
@@ -452,6 +458,13 @@ class PortalSpider(scrapy.Spider):
         else:
             logger.warning("%s: page %d of column %s repeats earlier pages' entries although the pager states it; "
                          "the column's walk stops here", url, page_no, column)
+
+    def _earlier_stopped_walks(self) -> None:
+        """A resumed run's health names the walks that earlier segments stopped (the page cap, a repeat)."""
+        for why, names in (self.job.stopped_walks if self.job is not None else {}).items():
+            self.crawler.stats.set_value(f"gdcac/listing/{why}_columns", list(names))
+            if why == "page_cap":
+                self.crawler.stats.set_value("gdcac/listing/page_cap_pages", self.max_listing_pages)
 
     def _not_listing(self, response: Response, column: str, column_url: str,
                      column_method: str) -> Iterator[Any]:
