@@ -216,7 +216,7 @@ def endless_column(tmp_path_factory, crawl_mirror) -> Iterator[tuple[Any, ...]]:
     with MirrorProcess(SITE_DIR) as mirror:
         crawl_mirror(mirror, db, "-a", "mode=full", settings=SETTINGS, timeout=120, check=True)
         mirror.reset_stats()
-        mirror.set_faults([{"fault": "endless_pager", "prefix": "/zcfg/gfxwj/", "kinds": ["listing"]}])
+        mirror.set_faults(ENDLESS_GFXWJ)
         started = time.monotonic()
         result = crawl_mirror(mirror, db, "-a", "mode=full", settings={**SETTINGS, "GDCAC_MAX_LISTING_PAGES": "6"},
                               timeout=120)
@@ -239,13 +239,21 @@ def test_a_capped_full_walk_marks_nothing_removed(endless_column) -> None:
         assert conn.execute("SELECT healthy FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()[0] == 0
 
 
+ENDLESS_GFXWJ = [{"fault": "endless_pager", "prefix": "/zcfg/gfxwj/", "kinds": ["listing"]}]
+"""The column 规范性文件 made an endless trap."""
+
+
+def resumable_settings(tmp_path) -> dict[str, str]:
+    """A page cap of 6 and a JOBDIR in ``tmp_path``, one request at a time (so an interruption is timely)."""
+    return {**SETTINGS, "GDCAC_MAX_LISTING_PAGES": "6", "JOBDIR": str(tmp_path / "job"), "CONCURRENT_REQUESTS": "1"}
+
+
 def test_a_resumed_run_does_not_resume_into_the_trap(tmp_path, crawl_mirror) -> None:
     """A run interrupted inside the trap (exit 4) and resumed from its JOBDIR stops at the same page cap: the
     page number travels with each queued request."""
-    db, jobdir = tmp_path / "archive.sqlite", tmp_path / "job"
-    settings = {**SETTINGS, "GDCAC_MAX_LISTING_PAGES": "6", "JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "1"}
+    db, settings = tmp_path / "archive.sqlite", resumable_settings(tmp_path)
     with MirrorProcess(SITE_DIR) as mirror:
-        mirror.set_faults([{"fault": "endless_pager", "prefix": "/zcfg/gfxwj/", "kinds": ["listing"]}])
+        mirror.set_faults(ENDLESS_GFXWJ)
         first = crawl_mirror(mirror, db, "-a", "mode=full", settings={**settings, "CLOSESPIDER_PAGECOUNT": "6"},
                              timeout=120)
         assert first.returncode == ExitStatus.INCOMPLETE, first.stderr[-2000:]
@@ -260,10 +268,9 @@ def test_a_resumed_run_does_not_resume_into_the_trap(tmp_path, crawl_mirror) -> 
 
 def test_a_resumed_run_names_the_cap_an_earlier_segment_met(tmp_path, crawl_mirror) -> None:
     """The cap met before a pause stays in the run's health after the resume (``JOBDIR/gdcac-run.json``)."""
-    db, jobdir = tmp_path / "archive.sqlite", tmp_path / "job"
-    settings = {**SETTINGS, "GDCAC_MAX_LISTING_PAGES": "6", "JOBDIR": str(jobdir), "CONCURRENT_REQUESTS": "1"}
+    db, settings = tmp_path / "archive.sqlite", resumable_settings(tmp_path)
     with MirrorProcess(SITE_DIR) as mirror:
-        mirror.set_faults([{"fault": "endless_pager", "prefix": "/zcfg/gfxwj/", "kinds": ["listing"]}])
+        mirror.set_faults(ENDLESS_GFXWJ)
         first = crawl_mirror(mirror, db, "-a", "mode=full", settings={**settings, "CLOSESPIDER_PAGECOUNT": "30"},
                              timeout=120)
         assert "did not finish" in first.stderr and "stopped at the page cap" in first.stderr  # met, then paused
