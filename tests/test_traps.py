@@ -24,8 +24,10 @@ from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.extensions.health import ExitStatus, assess
 from gdcac_crawler.extract.dom import flatten_nesting, parse_html, text_content
+from gdcac_crawler.extract.listing import extract_listing
 from gdcac_crawler.extract.paragraphs import paragraphs
 from gdcac_crawler.items import PageFailure
+from gdcac_crawler.profiles import get_profile
 from gdcac_crawler.spiders import portal
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
@@ -122,6 +124,15 @@ def test_paragraphs_of_5000_nested_elements() -> None:
     assert [p.text for p in paragraphs(root.xpath("//*[@id='b']")[0])] == ["字" * DEPTH, "尾"]
     assert root.xpath("string(//p)") == "外"  # nothing after the nesting is lost
 
+
+def test_a_listing_page_nested_past_the_parser_limit_keeps_its_entries() -> None:
+    page = (SITE_DIR / "zcfg/zcjd/index_2.html").read_text("utf-8")
+    deep = page.replace('<div class="gl-cont2 f-r">', '<div class="gl-cont2 f-r">' + "<span><font>" * DEPTH, 1)
+    expected = [e["url"] for e in COLUMNS["zcjd"]["listing_pages"][1]["entries"]]
+    for body in (page, deep):
+        response = HtmlResponse(url=BASE + "/zcfg/zcjd/index_2.html", body=body.encode("utf-8"),
+                                headers={"Content-Type": "text/html; charset=utf-8"})
+        assert [e.url for e in extract_listing(response, get_profile("gdcac"), page_no=2)["entries"]] == expected
 
 def test_flatten_nesting_keeps_the_text_and_the_inner_and_outer_structure() -> None:
     html = "<body><div class='a'>" + "<div>" * DEPTH + "<div id='c'><p>一</p><p>二</p></div>" + "</div>" * DEPTH \

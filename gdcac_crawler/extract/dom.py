@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 from parsel import Selector
+from scrapy.http import HtmlResponse
 
 from gdcac_crawler.extract.text import normalise_meta, normalise_space
 
@@ -116,7 +117,11 @@ def selector_for(response_or_text: Any) -> Selector:
 
 
 def root_of(response_or_text: Any) -> etree._Element:
-    """The parsed document (an lxml element) of a response, a Selector, or HTML text; parsed once."""
+    """The parsed document (an lxml element) of a response, a Selector, or HTML text.  An HTML response is
+    parsed by :func:`parse_html` (a page nested past libxml2's limit keeps its text); anything else is the
+    document of its Selector, parsed once."""
+    if isinstance(response_or_text, HtmlResponse):
+        return parse_html(response_or_text.text)
     return selector_for(response_or_text).root
 
 
