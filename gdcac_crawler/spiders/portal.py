@@ -6,7 +6,10 @@ path (:func:`gdcac_crawler.extract.listing.find_section`).  Columns are the sect
 candidate whose page shows no entries is no column.  Each column is walked page by page through whatever
 pager it has (:mod:`gdcac_crawler.extract.pager`): the next link, else the pager's URL rule, else ``index_1``
 and ``index_2`` probed; past the last page the pager states, a full page is followed by one probe, and a
-missing page (404), an empty one or one that repeats the entries already seen ends the column.  The stats say
+missing page (404), an empty one or one that repeats the entries already seen ends the column.  Every walk ends:
+a column stops at ``GDCAC_MAX_LISTING_PAGES`` pages, a pager stating more pages than that is not believed, and
+a page the pager's exact count states that repeats earlier entries stops the column; a walk so stopped is
+incomplete, and the run's health names it (crawler traps).  The stats say
 which way each step went (``gdcac/discovery/...``) and what failed for good (``gdcac/start/error``,
 ``gdcac/section/not_found`` with ``gdcac/section/not_found_on``, ``gdcac/column/all_failed``, ``gdcac/article/failed``).
 
