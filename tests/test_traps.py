@@ -24,6 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from gdcac_crawler.extensions.health import ExitStatus, assess
 from gdcac_crawler.extract.dom import flatten_nesting, parse_html, text_content
+from gdcac_crawler.extract.encoding import normalise_encoding, response_from_bytes
 from gdcac_crawler.extract.listing import extract_listing
 from gdcac_crawler.extract.paragraphs import paragraphs
 from gdcac_crawler.items import PageFailure
@@ -145,6 +146,19 @@ def test_flatten_nesting_keeps_the_text_and_the_inner_and_outer_structure() -> N
     assert flatten_nesting("<p>a<!-- <div> --><script>'<div>'</script></p>", limit=2) == \
         "<p>a<!-- <div> --><script>'<div>'</script></p>"
 
+
+@pytest.mark.parametrize("charset", ["unicode_escape", "raw_unicode_escape", "base64", "rot13", "hex", "zlib",
+                                     "utf-7", "idna"])
+def test_a_codec_that_is_no_text_encoding_is_no_charset(charset: str) -> None:
+    assert normalise_encoding(charset) is None
+    page = "<html><head><title>标题</title></head><body><p>正文\\u4e2d</p></body></html>".encode()
+    response = response_from_bytes(BASE + "/a.html", page, {"Content-Type": f"text/html; charset={charset}"})
+    assert response.encoding == "utf-8" and response.css("p::text").get() == "正文\\u4e2d"
+
+
+def test_real_charsets_still_resolve() -> None:
+    assert [normalise_encoding(c) for c in ("GB2312", "gbk", "UTF-8", "big5", "shift_jis", "latin-1")] == [
+        "gb18030", "gb18030", "utf-8", "big5hkscs", "shift_jis", "cp1252"]
 
 # --- crawls of the mirror with the faults -------------------------------------------------------------------------
 
