@@ -56,6 +56,12 @@ GDCAC_ATTACHMENTS_REVALIDATE = True
 #: The live portal's origin (``https://host``), when it is not the profile's own: the scheme and host of every
 #: archived URL.  ``-a portal_url=`` sets it for one crawl; ``""`` keeps the profile's.
 GDCAC_PORTAL_URL = ""
+#: A column's walk stops at this many listing pages (0: no cap), and a pager stating more pages than this is
+#: not believed (its pages are probed one by one).  A capped walk is incomplete: the run's health names the
+#: column (exit 3) and a full run marks nothing removed.  It guards against crawler traps (a pager claiming a
+#: huge total, pages that each show new links for ever); the page number travels with each request, so a run
+#: resumed from its JOBDIR stops at the same page.
+GDCAC_MAX_LISTING_PAGES = 500
 
 # --- The archive (gdcac_crawler.pipelines.archive) ------------------------------------------------------------
 #: The SQLite archive the crawl writes to (created with its schema if missing).

@@ -6,7 +6,7 @@ fingerprints through a buffer.  After SIGKILL the queue may look empty while ``r
 the pages that were in flight — a naive resume would skip them for good.  So the run keeps a small file of its
 own, ``JOBDIR/gdcac-run.json`` (written atomically when the run starts and when it closes):
 
-``{"run_id", "mode", "started_at", "state", "segments", "incomplete_pages"}``
+``{"run_id", "mode", "started_at", "state", "segments", "incomplete_pages", "stopped_walks"}``
 
 and the spider reads it before Scrapy opens the job:
 
@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,9 @@ class RunJob:
     incomplete_pages: int = 0
     """Section or listing pages of earlier segments that failed or showed nothing (they make a walk incomplete;
     kept across clean pauses only: after an unclean end the walk starts again)."""
+    stopped_walks: dict[str, list[str]] = field(default_factory=dict)
+    """Columns whose walk stopped before its end in earlier segments, by why (``page_cap``, ``repeat``), as
+    the run's health names them (kept like ``incomplete_pages``)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,12 +109,14 @@ def open_job(jobdir: str | os.PathLike[str], *, run_id: str, mode: str, started_
         job = RunJob(run_id=previous["run_id"], mode=previous.get("mode") or mode,
                      started_at=previous.get("started_at") or started_at,
                      segments=int(previous.get("segments") or 1) + 1,
-                     incomplete_pages=int(previous.get("incomplete_pages") or 0))
+                     incomplete_pages=int(previous.get("incomplete_pages") or 0),
+                     stopped_walks=dict(previous.get("stopped_walks") or {}))
         if previous["state"] == "paused":
             how = "resumed"
         else:
             how = "restarted"
             job.incomplete_pages = 0  # the walk starts again from the section page
+            job.stopped_walks = {}
             clear_scrapy_job(path)
     else:
         job = RunJob(run_id=run_id, mode=mode, started_at=started_at)
@@ -121,8 +126,11 @@ def open_job(jobdir: str | os.PathLike[str], *, run_id: str, mode: str, started_
     return job, how
 
 
-def close_job(jobdir: str | os.PathLike[str], job: RunJob, *, finished: bool, incomplete_pages: int) -> None:
+def close_job(jobdir: str | os.PathLike[str], job: RunJob, *, finished: bool, incomplete_pages: int,
+              stopped_walks: dict[str, list[str]] | None = None) -> None:
     """Record how the process ended: ``finished`` (the next start is a new run) or ``paused``."""
     job.state = "finished" if finished else "paused"
     job.incomplete_pages = incomplete_pages
+    if stopped_walks is not None:
+        job.stopped_walks = stopped_walks
     _write(Path(jobdir) / RUN_FILE, job.to_json())

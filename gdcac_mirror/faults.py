@@ -254,6 +254,8 @@ class FaultContext:
     decision: Decision
     normal: Callable[[], Response]
     """Computes the normal answer (state and conditional headers applied)."""
+    page_at: Callable[[str], Response] = lambda path: not_found()
+    """The mirror's answer for another site path (``/zcfg/zcjd/index.html``)."""
 
     @property
     def rule(self) -> FaultRule:
@@ -631,6 +633,132 @@ def redirect_other_port(ctx: FaultContext) -> int:
     return _redirect(ctx, f"{scheme}://{host}:{int(port or 80) + 1}{ctx.decision.path}")
 
 
+# --- crawler traps and parser bombs ----------------------------------------------------------------------
+
+_LISTING_PATH_RE = re.compile(r"(?P<folder>/[^/]+/[^/]+/)index(?:_(?P<n>\d+))?\.html?")
+_TOTAL_RE = re.compile(r"Math\.ceil\((\d+)/(\d+)\)")
+_NEXT_RE = re.compile(r'<li><a class="next" href="[^"]*">下一页</a></li>')
+_LAST_RE = re.compile(r'<li><a class="last"')
+_POST_RE = re.compile(r"post_(\d+)\.html")
+_BODY_OPEN_RE = re.compile(r'(<div[^>]*\bid="content1"[^>]*>)')
+HUGE_TOTAL = 10_000_000
+"""The item count ``huge_total`` and ``endless_pager`` pagers state."""
+NESTING = 5000
+"""Nesting levels of ``deep_nesting`` and ``unclosed_tags``."""
+
+
+def _listing_page(path: str) -> tuple[str, int] | None:
+    """``(folder, page number)`` of a listing page's path (``/zcfg/zcjd/index_3.html`` → ``/zcfg/zcjd/``, 3)."""
+    match = _LISTING_PATH_RE.fullmatch(path)
+    if match is None:
+        return None
+    return match["folder"], int(match["n"] or 1)
+
+
+def _page_path(folder: str, n: int) -> str:
+    return f"{folder}index.html" if n == 1 else f"{folder}index_{n}.html"
+
+
+def _send_text(ctx: FaultContext, response: Response, text: str) -> int:
+    """``text`` sent in the page's own encoding with its own Content-Type."""
+    codec = _page_codec(response.body)
+    return send(ctx.request, Response(200, text.encode(codec, "xmlcharrefreplace"), response.content_type or HTML_UTF8))
+
+
+def _with_next_link(text: str, folder: str, n: int) -> str:
+    """The page with one 下一页 link, to page ``n + 1``, whatever its pager said."""
+    link = f'<li><a class="next" href="{_page_path(folder, n + 1)}">下一页</a></li>'
+    text = _NEXT_RE.sub("", text)
+    return _LAST_RE.sub(link + '\n<li><a class="last"', text, count=1)
+
+
+def huge_total(ctx: FaultContext) -> int:
+    """A listing page whose pager script states ``HUGE_TOTAL`` items (``Math.ceil(10000000/PER)``); the pages
+    past the real last one stay missing (404)."""
+    response = ctx.normal()
+    if not response.is_html:
+        return send(ctx.request, response)
+    text = response.body.decode(_page_codec(response.body))
+    return _send_text(ctx, response, _TOTAL_RE.sub(lambda m: f"Math.ceil({HUGE_TOTAL}/{m[2]})", text))
+
+
+def endless_pager(ctx: FaultContext) -> int:
+    """Every ``index_N`` of a column answers: the column's first page with its article links made new for
+    page N (``post_<id><N>``, which are missing), a 下一页 link to page N + 1 and a pager stating
+    ``HUGE_TOTAL`` items (a crawler trap: the walk never meets an end)."""
+    found = _listing_page(ctx.decision.path)
+    first = ctx.page_at(_page_path(found[0], 1)) if found else ctx.normal()
+    if found is None or not first.is_html:
+        return send(ctx.request, ctx.normal())
+    folder, n = found
+    text = first.body.decode(_page_codec(first.body))
+    text = _POST_RE.sub(lambda m: f"post_{m[1]}{n:06d}.html", text)
+    text = _TOTAL_RE.sub(lambda m: f"Math.ceil({HUGE_TOTAL}/{m[2]})", text)
+    return _send_text(ctx, first, _with_next_link(text, folder, n))
+
+
+def repeat_last_page(ctx: FaultContext) -> int:
+    """A CMS that answers every listing page number past the column's last with the last page, and whose
+    pager always shows a 下一页 link and states only a capped page count (its script's item count is gone):
+    the pager never says where the column ends."""
+    found = _listing_page(ctx.decision.path)
+    if found is None:
+        return send(ctx.request, ctx.normal())
+    folder, n = found
+    response = ctx.normal()
+    if response.status == 404:
+        last = 1
+        while ctx.page_at(_page_path(folder, last + 1)).status == 200 and last < n:
+            last += 1
+        response = ctx.page_at(_page_path(folder, last))
+    if not response.is_html:
+        return send(ctx.request, response)
+    text = response.body.decode(_page_codec(response.body))
+    text = re.sub(r"var totalPage = Math\.ceil\(\d+/\d+\);", "var totalPage = pages_limit;", text)
+    return _send_text(ctx, response, _with_next_link(text, folder, n))
+
+
+def _body_text(ctx: FaultContext, transform: Callable[[str], str]) -> int:
+    """The page with ``transform`` applied to its text (in its own encoding)."""
+    response = ctx.normal()
+    if not response.is_html:
+        return send(ctx.request, response)
+    return _send_text(ctx, response, transform(response.body.decode(_page_codec(response.body))))
+
+
+def deep_nesting(ctx: FaultContext) -> int:
+    """The article's body inside ``NESTING`` nested ``<div>`` (each closed), its text untouched."""
+    def nest(text: str) -> str:
+        text = _BODY_OPEN_RE.sub(lambda m: "<div>" * NESTING + m[1], text, count=1)
+        return text.replace("<!--正文e-->", "</div>" * NESTING + "<!--正文e-->", 1)
+    return _body_text(ctx, nest)
+
+
+def unclosed_tags(ctx: FaultContext) -> int:
+    """Word-exported HTML: ``NESTING`` ``<font>``/``<span>`` opened and never closed at the start of the
+    article's body (each holding a character of white space)."""
+    return _body_text(ctx, lambda text: _BODY_OPEN_RE.sub(
+        lambda m: m[1] + '<font face="宋体"> <span style="font-size:16px"> ' * (NESTING // 2), text, count=1))
+
+
+def charset_unicode_escape(ctx: FaultContext) -> int:
+    """The page as it is, its header declaring ``charset=unicode_escape`` (a Python codec, no text encoding)."""
+    response = ctx.normal()
+    if not response.is_html:
+        return send(ctx.request, response)
+    return send(ctx.request, Response(200, response.body, "text/html; charset=unicode_escape"))
+
+
+def nul_in_title(ctx: FaultContext) -> int:
+    """A NUL byte and other C0 control characters inside the article's title (its heading, ``<title>`` and
+    ``ArticleTitle`` meta)."""
+    def spoil(text: str) -> str:
+        text = re.sub(r'(<meta name="ArticleTitle" content="[^"]{2})', "\\1\x00\x01", text, count=1)
+        text = re.sub(r"(<title>[^<]{2})", "\\1\x00\x07", text, count=1)
+        return re.sub(r'(<h1 class="title">[^<]{2})', "\\1\x00\x1b", text, count=1)
+    return _body_text(ctx, spoil)
+
+
 FaultFunction = Callable[[FaultContext], int]
 FAULTS: dict[str, FaultFunction] = {
     "http_500": http_500,
@@ -657,13 +785,24 @@ FAULTS: dict[str, FaultFunction] = {
     "meta_refresh_offsite": meta_refresh_offsite,
     "meta_refresh_self": meta_refresh_self,
     "redirect_other_port": redirect_other_port,
+    "huge_total": huge_total,
+    "endless_pager": endless_pager,
+    "repeat_last_page": repeat_last_page,
+    "deep_nesting": deep_nesting,
+    "unclosed_tags": unclosed_tags,
+    "charset_unicode_escape": charset_unicode_escape,
+    "nul_in_title": nul_in_title,
 }
 """Every fault by name."""
 
 
-def inject(decision: Decision, request: server.Request, normal: Callable[[], Response]) -> int:
-    """Answer ``request`` with the fault of ``decision``; returns ``NOT_DONE_YET``."""
-    return FAULTS[decision.rule.fault](FaultContext(request, decision, normal))
+def inject(decision: Decision, request: server.Request, normal: Callable[[], Response],
+           page_at: Callable[[str], Response] | None = None) -> int:
+    """Answer ``request`` with the fault of ``decision`` (``page_at``: the mirror's answer for another path);
+    returns ``NOT_DONE_YET``."""
+    context = FaultContext(request, decision, normal) if page_at is None else FaultContext(request, decision,
+                                                                                          normal, page_at)
+    return FAULTS[decision.rule.fault](context)
 
 
 __all__ = ["FAULTS", "KINDS", "Decision", "FaultConfigError", "FaultContext", "FaultPlan", "FaultRule", "draw",

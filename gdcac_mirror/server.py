@@ -263,6 +263,23 @@ class MirrorResource(resource.Resource):
             return Response(304, headers=headers)
         return Response(200, target.read_bytes() if data is None else data, content_type, headers)
 
+    def page_at(self, site_path: str) -> Response:
+        """The answer for another site path (a ``GET`` with no conditional headers), for faults that answer
+        one page with another (e.g. ``repeat_last_page``)."""
+        try:
+            found = self.resolve(site_path.encode("utf-8"))
+        except BadPath:
+            found = None
+        if found is None:
+            return not_found()
+        target, _, site_path = found
+        entry, data = self.entry(target)
+        content_type = entry.content_type
+        for name, value in self.file_headers.get(site_path, {}).items():
+            if name.lower() == "content-type":
+                content_type = value
+        return Response(200, target.read_bytes() if data is None else data, content_type)
+
     def render(self, request: server.Request) -> int:
         path_key = (request.path or b"/").decode("utf-8", "replace")
         if path_key.startswith(CONTROL_PREFIX):
@@ -271,7 +288,7 @@ class MirrorResource(resource.Resource):
         decision = self.fault_plan.decide(path_key) if self.fault_plan is not None else None
         if decision is not None:
             self.fault_counts[decision.rule.fault] += 1
-            return faults.inject(decision, request, lambda: self.normal_response(request))
+            return faults.inject(decision, request, lambda: self.normal_response(request), self.page_at)
         return send(request, self.normal_response(request))
 
     # -- control endpoints --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from gdcac_crawler.extract.metadata import GOV_META, meta_tags
 from gdcac_crawler.extract.paragraphs import paragraphs as html_blocks
 from gdcac_crawler.extract.rules import rules_disabled
 from gdcac_crawler.extract.selector_index import _compiled, _Index, indexed, select
-from gdcac_crawler.extract.text import _WS_RE, _ZW_RE, normalise_space
+from gdcac_crawler.extract.text import _DROPPED_RE, _WS_RE, normalise_space
 from gdcac_crawler.profiles import resolve_profile
 from tests.support.cases import load_case
 
@@ -57,9 +57,9 @@ def test_parse_html_of_nothing_is_an_empty_document() -> None:
 _SPACES = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()] + ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
 
 
-@given(st.lists(st.sampled_from([*_SPACES, "a", "中", " ", "\n"]), max_size=12).map("".join))
+@given(st.lists(st.sampled_from([*_SPACES, "\x00", "\x07", "\x1b", "\x7f", "a", "中", " ", "\n"]), max_size=12).map("".join))
 def test_normalise_space_is_the_regular_expressions_whatever_the_white_space(text: str) -> None:
-    assert normalise_space(text) == _WS_RE.sub(" ", _ZW_RE.sub("", text)).strip()
+    assert normalise_space(text) == _WS_RE.sub(" ", _DROPPED_RE.sub("", text)).strip()
 
 
 SELECTORS = [

@@ -361,6 +361,68 @@ def test_bad_configurations_are_refused(fmirror: MirrorProcess, config: dict[str
         FaultPlan.from_json(config)
 
 
+# --- crawler traps and parser bombs ----------------------------------------------------------------------------
+
+LAST_ZCJD = "/zcfg/zcjd/index_6.html"
+
+
+def test_huge_total(fmirror: MirrorProcess) -> None:
+    one(fmirror, "huge_total", path="/zcfg/zcjd/index_2.html")
+    text = fetch(fmirror, "/zcfg/zcjd/index_2.html")[2].decode("utf-8")
+    assert "Math.ceil(10000000/8)" in text
+    assert fetch(fmirror, "/zcfg/zcjd/index_7.html")[0] == 404  # no page past the real last one
+
+
+def test_endless_pager(fmirror: MirrorProcess) -> None:
+    fmirror.set_faults([{"fault": "endless_pager", "prefix": "/zcfg/zcjd/", "kinds": ["listing"]}])
+    pages = {n: fetch(fmirror, f"/zcfg/zcjd/index_{n}.html") for n in (99, 100)}
+    assert all(status == 200 for status, _, _ in pages.values())
+    links = {n: Selector(text=body.decode("utf-8")).css("ul.comlist1 a::attr(href)").getall()
+             for n, (_, _, body) in pages.items()}
+    posts = {n: {h for h in hrefs if "/content/post_" in h} for n, hrefs in links.items()}
+    assert len(posts[99]) >= 5 and not posts[99] & posts[100]  # every page: new article links
+    assert "index_101.html" in pages[100][2].decode("utf-8") and "10000000" in pages[100][2].decode("utf-8")
+
+
+def test_repeat_last_page(fmirror: MirrorProcess) -> None:
+    fmirror.set_faults([{"fault": "repeat_last_page", "kinds": ["listing"]}])
+    entries = lambda body: Selector(text=body.decode("utf-8")).css("ul.comlist1 a::attr(href)").getall()  # noqa: E731
+    last, past = fetch(fmirror, LAST_ZCJD), fetch(fmirror, "/zcfg/zcjd/index_50.html")
+    assert past[0] == 200 and entries(past[2]) == entries(last[2])
+    assert "index_51.html" in past[2].decode("utf-8") and "index_7.html" in last[2].decode("utf-8")
+    assert "Math.ceil" not in last[2].decode("utf-8")
+
+
+def _body_text(text: str) -> str:
+    return " ".join(Selector(text=text).css("#content1 ::text").getall()).split()[0]
+
+
+def test_deep_nesting_and_unclosed_tags(fmirror: MirrorProcess) -> None:
+    normal = fetch(fmirror, ARTICLE)[2].decode("utf-8")
+    one(fmirror, "deep_nesting")
+    nested = fetch(fmirror, ARTICLE)[2].decode("utf-8")
+    assert nested.count("<div>") >= 5000 and nested.count("</div>") >= 5000
+    one(fmirror, "unclosed_tags")
+    unclosed = fetch(fmirror, ARTICLE)[2].decode("utf-8")
+    assert unclosed.count("<font") - normal.count("<font") == 2500 and "</font>" not in unclosed.replace(
+        normal, "")
+    assert _body_text(normal) in nested and _body_text(normal) in unclosed
+
+
+def test_charset_unicode_escape(fmirror: MirrorProcess) -> None:
+    normal = fetch(fmirror, ARTICLE)[2]
+    one(fmirror, "charset_unicode_escape")
+    status, headers, body = fetch(fmirror, ARTICLE)
+    assert status == 200 and body == normal and "charset=unicode_escape" in str(headers)
+
+
+def test_nul_in_title(fmirror: MirrorProcess) -> None:
+    one(fmirror, "nul_in_title")
+    text = fetch(fmirror, ARTICLE)[2].decode("utf-8")
+    title = text[text.index("<title>"):text.index("</title>")]
+    assert "\x00\x07" in title and text.count("\x00") == 3 and "\x00\x1b" in text and "\x00\x01" in text
+
+
 def test_every_fault_has_a_test_and_a_docstring() -> None:
     names = set(FAULTS)
     assert {"http_500", "http_502", "http_503", "http_429", "slow", "reset", "truncated", "waf_block_200",

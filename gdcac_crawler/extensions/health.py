@@ -17,6 +17,8 @@ A run is **unhealthy** when
 * a watched field (``GDCAC_HEALTH_FIELDS``) came from a fallback rather than the profile's selectors, or came
   out empty, in more than ``GDCAC_HEALTH_MAX_FALLBACK_RATE`` / ``GDCAC_HEALTH_MAX_EMPTY_RATE`` of the articles,
   once at least ``GDCAC_HEALTH_MIN_ARTICLES`` were checked (the validate pipeline counts them);
+* the walk of a column stopped before its end: at the page cap (``GDCAC_MAX_LISTING_PAGES``), or at a page
+  the pager states that repeats earlier pages' entries (crawler traps: the walk is incomplete);
 * its errors exceed ``GDCAC_HEALTH_MAX_ERRORS``: failed pages plus the other ERROR log lines (Scrapy logs
   each give-up after retries at ERROR: that one counts once, as its failed page).
 
@@ -161,6 +163,23 @@ def _walk_reasons(stats: Mapping[str, Any], get: Callable[[str], int]) -> list[s
     listing_pages, entries = get("gdcac/listing/pages"), get("gdcac/listing/entries")
     if listing_pages and not entries:
         reasons.append(f"{listing_pages} listing pages showed no entries")
+    return reasons + _stopped_walk_reasons(stats)
+
+
+def _stopped_walk_reasons(stats: Mapping[str, Any]) -> list[str]:
+    """Columns whose walk the spider stopped before their end (a crawler trap, or a site that answers the
+    pages its pager states with earlier pages): by the page cap (``gdcac/listing/page_cap_columns``) or at a
+    page that repeats earlier pages' entries (``gdcac/listing/repeat_columns``)."""
+    reasons = []
+    capped = stats.get("gdcac/listing/page_cap_columns") or []
+    if capped:
+        cap = stats.get("gdcac/listing/page_cap_pages")
+        reasons.append(f"column{'s' if len(capped) > 1 else ''} {', '.join(str(c) for c in capped)} stopped at "
+                       f"the page cap ({cap} listing pages, GDCAC_MAX_LISTING_PAGES)")
+    repeated = stats.get("gdcac/listing/repeat_columns") or []
+    if repeated:
+        reasons.append(f"column{'s' if len(repeated) > 1 else ''} {', '.join(str(c) for c in repeated)} stopped "
+                       "at a page that repeats earlier pages' entries although the pager states more pages")
     return reasons
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import HtmlResponse, TextResponse
-from w3lib.encoding import html_body_declared_encoding
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 __all__ = ["EncodingChoice", "choose_encoding", "declared_encoding", "fix_response", "header_charset",
            "meta_charset", "normalise_encoding", "response_from_bytes"]
@@ -47,8 +47,16 @@ FALLBACKS = ("utf-8", "gb18030")
 """What is tried after the declared charsets."""
 
 
+#: Python codecs that decode bytes to text but are no charset of a web page: escapes, IDNA, UTF-7 (which HTML
+#: forbids), the codec that refuses everything and the one that maps bytes as given.
+_NOT_CHARSETS = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "utf-7", "undefined",
+                           "charmap", "unicode-internal", "mbcs", "oem"})
+
+
 def normalise_encoding(name: str | bytes | None) -> str | None:
-    """The Python codec for a declared charset name (``GB2312`` → ``gb18030``); ``None`` if unknown."""
+    """The Python codec for a declared charset name (``GB2312`` → ``gb18030``); ``None`` if unknown or no
+    charset a page can be written in: ``base64``, ``rot13``, ``zlib``, ``hex`` (codecs that do not decode bytes
+    to text) and :data:`_NOT_CHARSETS` (``unicode_escape`` and the like)."""
     if not name:
         return None
     if isinstance(name, bytes):
@@ -57,10 +65,18 @@ def normalise_encoding(name: str | bytes | None) -> str | None:
     if key in _ALIASES:
         return _ALIASES[key]
     try:
-        codec = codecs.lookup(key).name
+        info = codecs.lookup(key)
     except LookupError:
         return None
-    return _ALIASES.get(codec, codec)
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:  # _is_text_encoding: set on every CodecInfo
+        return None
+    return _ALIASES.get(info.name, info.name)
+
+
+def _scrapy_reading(name: str | None) -> str | None:
+    """The codec Scrapy decodes with for a declared charset (w3lib's ``resolve_encoding``: any codec, even
+    ``unicode_escape`` or ``base64``)."""
+    return resolve_encoding(name) if name else None
 
 
 def header_charset(headers: Any) -> str | None:
@@ -180,7 +196,7 @@ def fix_response(response: Any) -> tuple[Any, EncodingChoice | None]:
     choice = choose_encoding(response.body, header_charset(response.headers))
     # Scrapy decodes with the header's charset, else the meta tag's; only when the page declares neither does
     # it guess (charset_normalizer, costly). Re-make the response only when Scrapy's reading would differ.
-    scrapy_reads = normalise_encoding(choice.header) or normalise_encoding(choice.meta)
+    scrapy_reads = _scrapy_reading(choice.header) or _scrapy_reading(choice.meta)
     if scrapy_reads != choice.used:
         response = response.replace(encoding=choice.used)
     return response, choice

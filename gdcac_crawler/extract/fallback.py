@@ -236,30 +236,34 @@ def title_from_page(root: etree._Element) -> tuple[str | None, str | None]:
 
 
 def _document_lines(root: etree._Element, stop: etree._Element | None) -> list[str]:
-    """Text nodes of the document in order, up to (not into) ``stop``; scripts, styles and heads skipped."""
+    """Text nodes of the document in order, up to (not into) ``stop``; scripts, styles and heads skipped.
+
+    Walked with a stack of its own, not by recursion: a page of thousands of nested elements (Word's unclosed
+    ``<font>`` and ``<span>``) must not exhaust Python's recursion limit."""
     lines: list[str] = []
     body = root.find("body")
     start = body if body is not None else root
 
-    def walk(el: etree._Element) -> bool:
-        if el is stop:
-            return True
-        tag = el.tag.lower() if isinstance(el.tag, str) else None
-        if tag is not None and tag not in SKIP_TAGS:
-            if el.text and el.text.strip():
-                line = normalise_meta(el.text)
-                if line:
-                    lines.append(line)
-            for child in el:
-                if walk(child):
-                    return True
-        if el is not start and el.tail and el.tail.strip():
-            line = normalise_meta(el.tail)
+    def add(text: str | None) -> None:
+        if text and text.strip():
+            line = normalise_meta(text)
             if line:
                 lines.append(line)
-        return False
 
-    walk(start)
+    stack: list[tuple[etree._Element, bool]] = [(start, False)]  # (element, its end reached)
+    while stack:
+        el, ended = stack.pop()
+        if ended:
+            if el is not start:
+                add(el.tail)
+            continue
+        if el is stop:
+            break
+        stack.append((el, True))
+        tag = el.tag.lower() if isinstance(el.tag, str) else None
+        if tag is not None and tag not in SKIP_TAGS:
+            add(el.text)
+            stack.extend((child, False) for child in reversed(el))
     return lines
 
 

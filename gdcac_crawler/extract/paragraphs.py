@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -37,14 +38,23 @@ class Paragraph:
 def paragraphs(el: etree._Element) -> list[Paragraph]:
     """The paragraphs of a body container, in reading order (one walk of the container)."""
     walk = _Walk()
-    if el.text:
-        walk.parts.append(el.text)
-    for child in el:
-        walk.element(child, False, False)
-        if child.tail:
-            walk.parts.append(child.tail)
+    walk.run(el)
     walk.flush(False, False)
     return walk.found
+
+
+class _LineEnd(NamedTuple):
+    """The walk's task at the end of a line-breaking element: end its line."""
+
+    tag: str
+    centred: bool
+    heading: bool
+    before: int
+    """How many paragraphs were found when the element began."""
+
+
+_Task = str | tuple[etree._Element, bool, bool] | _LineEnd
+"""What the walk's stack holds: a tail text to take, an element (centred, heading) to walk, a line's end."""
 
 
 def _plain(el: etree._Element, special: frozenset[str]) -> bool:
@@ -86,7 +96,25 @@ class _Walk:
             return True
         return False
 
-    def element(self, el: etree._Element, centred: bool, heading: bool) -> None:
+    def run(self, top: etree._Element) -> None:
+        """Walk the elements under ``top`` in reading order, with a stack of its own rather than by recursion:
+        a body of thousands of nested elements (Word's unclosed ``<font>`` and ``<span>``) must not exhaust
+        Python's recursion limit."""
+        parts = self.parts
+        if top.text:
+            parts.append(top.text)
+        stack: list[_Task] = []
+        _push_children(stack, top, False, False)
+        while stack:
+            task = stack.pop()
+            if isinstance(task, str):
+                parts.append(task)
+            elif isinstance(task, _LineEnd):
+                self.end_line(task)
+            else:
+                self.element(*task, stack)
+
+    def element(self, el: etree._Element, centred: bool, heading: bool, stack: list[_Task]) -> None:
         tag = el.tag
         if not isinstance(tag, str):  # comment or processing instruction: only its tail is text
             return
@@ -107,9 +135,9 @@ class _Walk:
             self.row(el)
             return
         if self.lines and tag in LINE_BREAKING_TAGS:
-            self.line(el, tag, centred, heading)
+            self.line(el, tag, centred, heading, stack)
         else:
-            self.contents(el, centred, heading)
+            self.contents(el, centred, heading, stack)
 
     def row(self, el: etree._Element) -> None:
         cells = [normalise_space(" ".join(iter_texts(c))) for c in el if isinstance(c.tag, str)
@@ -118,20 +146,23 @@ class _Walk:
         if row.strip(" |"):
             self.found.append(Paragraph(text=row))
 
-    def line(self, el: etree._Element, tag: str, centred: bool, heading: bool) -> None:
-        """A line-breaking element: the lines inside it, centred or headings as it is."""
+    def line(self, el: etree._Element, tag: str, centred: bool, heading: bool, stack: list[_Task]) -> None:
+        """A line-breaking element: the lines inside it, centred or headings as it is (its end is a task on
+        the stack, under its contents)."""
         self.flush(centred, heading)
         if not centred:
             centred = (bool(_CENTER_RE.search(el.get("style") or "")) or (el.get("align") or "").lower() == "center"
                        or tag == "center")
         heading = heading or tag in HEADING_TAGS
-        before = len(self.found)
-        self.contents(el, centred, heading)
-        if not self.flush(centred, heading) and tag == "p" and len(self.found) == before:
-            # an empty paragraph (&nbsp;, <br>): kept as an empty line for the empty_paragraphs rule
-            self.found.append(Paragraph(text="", centred=centred))
+        stack.append(_LineEnd(tag, centred, heading, len(self.found)))
+        self.contents(el, centred, heading, stack)
 
-    def contents(self, el: etree._Element, centred: bool, heading: bool) -> None:
+    def end_line(self, end: _LineEnd) -> None:
+        if not self.flush(end.centred, end.heading) and end.tag == "p" and len(self.found) == end.before:
+            # an empty paragraph (&nbsp;, <br>): kept as an empty line for the empty_paragraphs rule
+            self.found.append(Paragraph(text="", centred=end.centred))
+
+    def contents(self, el: etree._Element, centred: bool, heading: bool, stack: list[_Task]) -> None:
         parts = self.parts
         if not len(el):
             if el.text:
@@ -141,8 +172,12 @@ class _Walk:
         else:
             if el.text:
                 parts.append(el.text)
-            for child in el:
-                self.element(child, centred, heading)
-                tail = child.tail
-                if tail:
-                    parts.append(tail)
+            _push_children(stack, el, centred, heading)
+
+
+def _push_children(stack: list[_Task], el: etree._Element, centred: bool, heading: bool) -> None:
+    """Push ``el``'s children, each above its tail, so that they are taken in document order."""
+    for child in reversed(el):
+        if child.tail:
+            stack.append(child.tail)
+        stack.append((child, centred, heading))

@@ -26,20 +26,25 @@ _SEPARATORS_RE = re.compile(r"[\s:：|｜,，、;；.。·•\-—]+")
 
 
 def _outside_links_text(el: etree._Element) -> str:
-    """The text of ``el`` that is not inside a link."""
+    """The text of ``el`` that is not inside a link (walked with a stack of its own, not by recursion: a
+    deeply nested page must not exhaust Python's recursion limit)."""
     parts: list[str] = []
-
-    def walk(node: etree._Element, in_link: bool) -> None:
+    # an element with whether it is inside a link, or a tail still to take (already known outside links)
+    stack: list[tuple[etree._Element, bool] | str] = [(el, False)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        node, in_link = item
         tag = node.tag.lower() if isinstance(node.tag, str) else None
         here = in_link or tag == "a"
         if tag is not None and node.text and not here:
             parts.append(node.text)
-        for child in node:
-            walk(child, here)
+        for child in reversed(node):  # each child is taken before its tail, in document order
             if child.tail and not here:
-                parts.append(child.tail)
-
-    walk(el, False)
+                stack.append(child.tail)
+            stack.append((child, here))
     return normalise_space("".join(parts))
 
 

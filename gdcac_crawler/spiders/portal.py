@@ -6,7 +6,10 @@ path (:func:`gdcac_crawler.extract.listing.find_section`).  Columns are the sect
 candidate whose page shows no entries is no column.  Each column is walked page by page through whatever
 pager it has (:mod:`gdcac_crawler.extract.pager`): the next link, else the pager's URL rule, else ``index_1``
 and ``index_2`` probed; past the last page the pager states, a full page is followed by one probe, and a
-missing page (404), an empty one or one that repeats the entries already seen ends the column.  The stats say
+missing page (404), an empty one or one that repeats the entries already seen ends the column.  Every walk ends:
+a column stops at ``GDCAC_MAX_LISTING_PAGES`` pages, a pager stating more pages than that is not believed, and
+a page the pager's exact count states that repeats earlier entries stops the column; a walk so stopped is
+incomplete, and the run's health names it (crawler traps).  The stats say
 which way each step went (``gdcac/discovery/...``) and what failed for good (``gdcac/start/error``,
 ``gdcac/section/not_found`` with ``gdcac/section/not_found_on``, ``gdcac/column/all_failed``, ``gdcac/article/failed``).
 
@@ -88,6 +91,8 @@ MODES = tuple(CrawlMode)
 """The crawl modes (``-a mode=...``); the first is the default."""
 #: Statuses an article revisit handles itself: not modified, and gone.
 REVISIT_STATUSES = [304, 404, 410]
+#: Why a column's walk may stop before its end (``gdcac/listing/<why>_columns`` name the columns).
+STOPPED_WALKS = ("page_cap", "repeat")
 #: The stats key each listing entry's action is counted under.
 ENTRY_STATS = {
     EntryAction.OFFSITE: "listing/offsite",
@@ -108,9 +113,11 @@ class PortalSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         """The spider's settings, with the project's add-on (its ``GDCAC_*`` defaults) enabled wherever the
-        spider runs, not only where ``settings.py`` is read."""
+        spider runs, not only where ``settings.py`` is read.  The defaults are also set here, at once: Scrapy
+        applies add-ons only after it made the spider, and :meth:`from_crawler` reads them."""
         super().update_settings(settings)
         settings.setdefault_in_component_priority_dict("ADDONS", GdcacAddon, 0)
+        GdcacAddon().update_settings(settings)
 
     def __init__(self, *args: Any, base_url: str | None = None, run_id: str | None = None,
                  profile: str | None = None, mode: str | None = None, portal_url: str | None = None,
@@ -151,6 +158,8 @@ class PortalSpider(scrapy.Spider):
         """The columns asked for, canonical first-page URL → name (a column is walked once)."""
         self.column_entries: dict[str, set[str]] = {}
         """Per column, the entry URLs its pages showed so far: a page that shows only these is past the end."""
+        self.max_listing_pages = 0
+        """``GDCAC_MAX_LISTING_PAGES``: the page a column's walk stops at (0: no cap)."""
         self.columns_answered = 0
         """Columns whose first page answered or failed for good."""
         self.columns_listing = 0
@@ -184,6 +193,7 @@ class PortalSpider(scrapy.Spider):
         self.revisit_days = incremental.revisit_days
         self.revisit_backfilled = incremental.revisit_backfilled
         self.archive_path = settings.get("GDCAC_ARCHIVE_PATH") or None
+        self.max_listing_pages = max(0, settings.getint("GDCAC_MAX_LISTING_PAGES"))
         self.jobdir = job_dir(settings)
         if self.jobdir:
             self.job, self.job_how = open_job(self.jobdir, run_id=self.run_id, mode=self.mode,
@@ -197,8 +207,11 @@ class PortalSpider(scrapy.Spider):
         if reason == FORCED_SHUTDOWN:
             return
         if self.job is not None and self.jobdir:
+            stats = self.crawler.stats
+            stopped = {why: list(stats.get_value(f"gdcac/listing/{why}_columns") or []) for why in STOPPED_WALKS}
             close_job(self.jobdir, self.job, finished=reason == "finished",
-                      incomplete_pages=self.job.incomplete_pages + self.incomplete_pages)
+                      incomplete_pages=self.job.incomplete_pages + self.incomplete_pages,
+                      stopped_walks={why: names for why, names in stopped.items() if names})
 
     @property
     def resumed(self) -> bool:
@@ -240,6 +253,7 @@ class PortalSpider(scrapy.Spider):
                     self.profile.section_name, self.fetch_base or self.profile.base_url)
         self.crawler.stats.set_value("gdcac/run_id", self.run_id)
         self.crawler.stats.set_value("gdcac/mode", self.mode)
+        self._earlier_stopped_walks()
         self.load_archive_state()
         yield self._request(self.profile.section_url, self.parse_section, kind=PageKind.SECTION,
                             meta={"gdcac_start": "section"})
@@ -368,7 +382,9 @@ class PortalSpider(scrapy.Spider):
         entries, pager = listing["entries"], listing["pager"]
         seen = self.column_entries.setdefault(column_url, set())
         if page_no > 1 and entries and all(e.url in seen for e in entries):
-            # the entries of pages already walked: the site answers page numbers past its end
+            # the entries of pages already walked (any of them): the site answers page numbers past its end
+            if response.meta.get("gdcac_within_total"):  # the pager stated this page: the site answers wrong
+                self._stopped_walk("repeat", column, page_no, response.url)
             yield from self._end_probe(response, "repeat", alternative, column, column_url, page_no,
                                        first_page_size, column_method)
             return
@@ -429,6 +445,30 @@ class PortalSpider(scrapy.Spider):
         self._count(f"listing/end_probe_{why}")
         logger.debug("%s: past the end of column %s (%s)", response.url, column, why)
 
+    def _stopped_walk(self, why: str, column: str, page_no: int, url: str) -> None:
+        """A column's walk stopped before its end, by the page cap (``page_cap``) or at a page the pager stated
+        that repeats earlier pages' entries (``repeat``): the walk is incomplete (a full run marks nothing
+        removed), and the stats (``gdcac/listing/<why>``, ``gdcac/listing/<why>_columns``) name the column
+        for the run's health."""
+        self.incomplete_pages += 1
+        self._count(f"listing/{why}")
+        stopped = self.crawler.stats.get_value(f"gdcac/listing/{why}_columns") or []
+        self.crawler.stats.set_value(f"gdcac/listing/{why}_columns", [*stopped, f"{column} (page {page_no})"])
+        if why == "page_cap":
+            self.crawler.stats.set_value("gdcac/listing/page_cap_pages", self.max_listing_pages)
+            logger.warning("%s: column %s stops at the page cap (GDCAC_MAX_LISTING_PAGES = %d)", url, column,
+                         self.max_listing_pages)
+        else:
+            logger.warning("%s: page %d of column %s repeats earlier pages' entries although the pager states it; "
+                         "the column's walk stops here", url, page_no, column)
+
+    def _earlier_stopped_walks(self) -> None:
+        """A resumed run's health names the walks that earlier segments stopped (the page cap, a repeat)."""
+        for why, names in (self.job.stopped_walks if self.job is not None else {}).items():
+            self.crawler.stats.set_value(f"gdcac/listing/{why}_columns", list(names))
+            if why == "page_cap":
+                self.crawler.stats.set_value("gdcac/listing/page_cap_pages", self.max_listing_pages)
+
     def _not_listing(self, response: Response, column: str, column_url: str,
                      column_method: str) -> Iterator[Any]:
         """A candidate column whose first page shows no entries is no column (a page of the section's menu
@@ -473,8 +513,8 @@ class PortalSpider(scrapy.Spider):
 
     def _listing_request(self, url: str, column: str, column_url: str, page_no: int, page_size: int | None,
                          rule: PageRule | None, column_method: str, *, probe: bool, known_pages: int,
-                         alternative: PageRule | None = None) -> scrapy.Request:
-        meta: dict[str, Any] = {"gdcac_known_pages": known_pages}
+                         alternative: PageRule | None = None, within_total: bool = False) -> scrapy.Request:
+        meta: dict[str, Any] = {"gdcac_known_pages": known_pages, "gdcac_within_total": within_total}
         if probe:
             meta.update({"gdcac_probe": True, "handle_httpstatus_list": [404]})
             if alternative is not None:
@@ -505,13 +545,25 @@ class PortalSpider(scrapy.Spider):
         if pager.exact and page_no >= pager.total_pages:
             return
         stated = pager.exact or page_no < pager.total_pages or pager.next_url is not None
+        within_total = pager.exact  # the script's uncapped count states the page (links are only a lower bound)
+        if stated and self.max_listing_pages and pager.total_pages > self.max_listing_pages:
+            # a pager that states more pages than a walk may take is not believed: walked as probes
+            if page_no == 1:
+                self._count("listing/absurd_total")
+                logger.warning("%s: the pager of column %s states %d pages (more than the cap of %d); its pages "
+                               "are probed one by one", response.url, column, pager.total_pages,
+                               self.max_listing_pages)
+            stated = within_total = False
+        if not stated and n_entries < page_size:
+            return  # a short page after the last page the pager states: the end
+        if self.max_listing_pages and nxt > self.max_listing_pages:
+            self._stopped_walk("page_cap", column, page_no, response.url)
+            return
         if not stated:
-            if n_entries < page_size:
-                return  # a short page after the last page the pager states: the end
             self._count("listing/end_probe")
         if url is not None:
             yield self._listing_request(url, column, column_url, nxt, page_size, rule, column_method,
-                                        probe=not stated, known_pages=known_pages)
+                                        probe=not stated, known_pages=known_pages, within_total=within_total)
             return
         # no URL rule known: index_N in the column's folder, counted from 0 (TRS) or from 1 (nfw-cms)
         trs, nfw = _index_rules(column_url, rule)
@@ -534,11 +586,26 @@ class PortalSpider(scrapy.Spider):
                 error=f"not a text page: {response.headers.get('Content-Type')!r}"))
             return
         canonical = self.profile.canonical(response.url)
-        fields = extract_article(response, self.profile, url=canonical)
+        try:
+            fields = extract_article(response, self.profile, url=canonical)
+        except Exception as exc:  # any page that breaks extraction leaves its row and reason, and is counted
+            yield self._extraction_failed(response, exc)
+            return
         self._count_fallbacks(fields["methods"], response.url)
         self._count("article/parsed")
         yield ArticleItem(**fields, fetch=fetch_record(response, self.run_id, PageKind.ARTICLE),
                           listed_title=listed_title, listed_date=listed_date, column=column)
+
+    def _extraction_failed(self, response: Response, exc: Exception) -> PageFailure:
+        """An article page whose extraction raised: a ``pages`` row with the exception as its reason, counted
+        as a failed article (``gdcac/article/failed``, ``gdcac/article/extract_error``) and logged at ERROR, so
+        the run's health sees it."""
+        self._count("article/failed")
+        self._count("article/extract_error")
+        what = f"extraction failed: {type(exc).__name__}: {str(exc)[:200]}"
+        logger.error("%s: %s", response.url, what, exc_info=not isinstance(exc, RecursionError))
+        return PageFailure(site=self.profile.name, fetch=fetch_record(response, self.run_id, PageKind.ERROR,
+                                                                      error=what))
 
     def _revisit_check(self, response: Response) -> ArticleCheck:
         """What a revisit's 304 (not modified) or 404/410 (gone) says about the archived article."""
