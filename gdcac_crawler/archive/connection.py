@@ -78,8 +78,9 @@ def retry_locked(attempt: Callable[[], T], *, timeout: float, what: str) -> T:
                 raise
             left = deadline - time.monotonic()
             if left <= 0:
+                tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
                 raise ArchiveBusyError(f"{what}: the archive was locked by another connection for more than "
-                                       f"{timeout:g} s ({attempts} attempts; {exc})") from exc
+                                       f"{timeout:g} s ({tries}; {exc})") from exc
             logger.debug("%s: %s; trying again in %.2f s", what, exc, min(pause, left))
             time.sleep(min(pause * random.uniform(0.5, 1.0), left))
             pause = min(pause * 2, RETRY_MAX_BACKOFF)

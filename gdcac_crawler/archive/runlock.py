@@ -98,9 +98,10 @@ class RunLock:
         return name + (f" ({', '.join(details)})" if details else "")
 
     def refusal(self, waited: float) -> ArchiveHeld:
-        """The error of a crawl that found the lock held for ``waited`` seconds."""
+        """The error of a crawl that found the lock held for ``waited`` seconds (0: it did not wait)."""
+        how = f"gave up after waiting {waited:g} s" if waited else "refused at once"
         return ArchiveHeld(f"the archive {self.archive} is held by another crawl, {self.describe_holder()}; "
-                           f"gave up after waiting {waited:g} s (GDCAC_ARCHIVE_LOCK_TIMEOUT)")
+                           f"{how} (GDCAC_ARCHIVE_LOCK_TIMEOUT)")
 
     def release(self) -> None:
         """Let the lock go (the file stays: removing it would let two processes lock two different files)."""
