@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
@@ -156,7 +156,7 @@ class ArchivePipeline:
             logger.info("run %s: the archive %s is free after %.0f s", spider.run_id, self.path,
                         time.monotonic() - started)
 
-    def refuse(self, spider: Any, reason: str) -> None:
+    def refuse(self, spider: Any, reason: str) -> NoReturn:
         """Refuse the run before it wrote anything: the reason in the stats and the log, and the spider closed
         at once with the reason :data:`ARCHIVE_REFUSED` (exit status 5)."""
         stats = self.crawler.stats
