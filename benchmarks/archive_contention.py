@@ -4,14 +4,15 @@ For each trial: a fresh archive; a full walk (``-a mode=full``) of a generated m
 slowed by the mirror's ``slow`` fault, and, after a random offset, an incremental run of the same site served
 unslowed by a second mirror process, both on the same archive.  The incremental run is given
 ``GDCAC_ARCHIVE_LOCK_TIMEOUT`` (``--lock-timeout``; the default, 600 s, lets it wait its turn; 0 refuses at
-once).  Afterwards: each process's exit status and last stderr line, runs left unfinished, runs unhealthy,
-the archive's articles against the mirror's and ``PRAGMA integrity_check``.  A trial is *coherent* when both
-processes ended 0 with every article archived, or one was refused (exit 5, no run row of its own) and the
-other ended 0 with every article archived — and no run row is left unfinished.  Prints one line per trial
-and a summary; it measures, it asserts nothing.
+once); both flush every ``--batch-size`` items (5: many commits, so that the two writers meet).  Afterwards:
+each process's exit status and last stderr line, runs left unfinished, runs unhealthy, the archive's articles
+against the mirror's, ``PRAGMA integrity_check`` and how many ``database is locked`` errors the two logged.
+A trial is *coherent* when both processes ended 0 with every article archived, or one was refused (exit 5,
+no run row of its own) and the other ended 0 with every article archived — and no run row is left
+unfinished.  Prints one line per trial and a summary; it measures, it asserts nothing.
 
     python benchmarks/archive_contention.py [--trials 18] [--articles 300] [--delay 0.3] [--max-offset 3]
-                                            [--lock-timeout 600] [--seed 1]
+                                            [--lock-timeout 600] [--batch-size 5] [--seed 1]
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from gdcac_mirror import MirrorProcess
 from gdcac_mirror.crawl import crawl_command, crawl_env
 
 
-def start(base_url: str, db: Path, *extra: str) -> subprocess.Popen[str]:
-    cmd = crawl_command(base_url, db, settings={"LOG_LEVEL": "ERROR"}, extra=extra)
+def start(base_url: str, db: Path, batch_size: int, *extra: str) -> subprocess.Popen[str]:
+    settings = {"LOG_LEVEL": "ERROR", "GDCAC_ARCHIVE_BATCH_SIZE": str(batch_size)}
+    cmd = crawl_command(base_url, db, settings=settings, extra=extra)
     return subprocess.Popen(cmd, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -60,7 +62,7 @@ def archive_state(db: Path, expected: set[str]) -> dict:
 
 
 def outcome(codes: tuple[int, int], state: dict) -> str:
-    """The trial in one word: ``both archived``, ``one refused``, or what went wrong."""
+    """The trial in a few words: ``both archived``, ``one refused``, or what went wrong."""
     if "error" in state:
         return "no archive"
     clean = state["unfinished"] == 0 and state["missing"] == 0 and state["integrity"] == "ok"
@@ -69,10 +71,11 @@ def outcome(codes: tuple[int, int], state: dict) -> str:
     if sorted(codes) == [0, 5] and clean and state["runs"] == 1:
         return "one refused"
     if state["unfinished"]:
-        return "row unfinished"
-    if 0 not in codes or codes.count(0) < 2 and 5 not in codes:
-        return "a process failed"
-    return "archive incomplete" if state["missing"] else "other"
+        return "a row left unfinished"
+    if state["missing"]:
+        return "articles missing"
+    failed = sorted({code for code in codes if code not in (0, 5)})
+    return f"exit {', '.join(map(str, failed))}" if failed else "other"
 
 
 def main() -> None:
@@ -82,6 +85,8 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.3, help="seconds each article page of the full walk waits")
     parser.add_argument("--max-offset", type=float, default=3.0, help="the incremental run starts 0..this s later")
     parser.add_argument("--lock-timeout", default="600", help="GDCAC_ARCHIVE_LOCK_TIMEOUT of the incremental run")
+    parser.add_argument("--batch-size", type=int, default=5,
+                        help="GDCAC_ARCHIVE_BATCH_SIZE of both: small batches, many commits to contend")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -95,14 +100,16 @@ def main() -> None:
                 db = work / f"t{trial}.sqlite"
                 offset = rng.uniform(0, args.max_offset)
                 started = time.perf_counter()
-                full = start(slow.base_url, db, "-a", "mode=full")
+                full = start(slow.base_url, db, args.batch_size, "-a", "mode=full")
                 time.sleep(offset)
-                incremental = start(fast.base_url, db, "-s", f"GDCAC_ARCHIVE_LOCK_TIMEOUT={args.lock_timeout}")
+                incremental = start(fast.base_url, db, args.batch_size,
+                                    "-s", f"GDCAC_ARCHIVE_LOCK_TIMEOUT={args.lock_timeout}")
                 _, inc_err = incremental.communicate(timeout=1800)
                 _, full_err = full.communicate(timeout=1800)
                 elapsed = time.perf_counter() - started
                 codes = (full.returncode, incremental.returncode)
                 state = archive_state(db, expected)
+                state["locked_errors"] = (full_err + inc_err).count("database is locked")
                 verdict = outcome(codes, state)
                 outcomes[verdict] += 1
                 print(f"trial {trial:2d}: offset {offset:.2f} s, {elapsed:5.1f} s: full {codes[0]}, incremental "

@@ -398,6 +398,9 @@ def test_a_flush_that_fails_for_good_makes_the_run_unhealthy(tmp_path, slow_mirr
     assert (healthy, finish, finished_at is not None) == (0, "finished", True)
     assert "items could not be written to the archive" in health
     assert rows(db, "SELECT count(*) FROM articles") == [(0,)] and new == 0  # nothing claimed that is not there
+    (stats,) = rows(db, "SELECT stats FROM runs")[0]
+    assert json.loads(stats).get("gdcac/archive/new", 0) == 0
+    assert "no article archived" in health  # what the listings showed was not archived, and the verdict says so
 
 
 # -- the verdicts -------------------------------------------------------------------------------------------

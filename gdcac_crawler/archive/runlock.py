@@ -8,9 +8,10 @@ no listing of *its* walk showed.  So a crawl holds the archive for its whole run
 the kernel releases when the process ends however it ends (SIGKILL, OOM, power loss): a lock never outlives
 its holder, unlike a row in the archive, which would need a staleness rule.  The holder writes who it is
 (pid, host, run id, mode, since when) into the file, and a crawl that finds it held names the holder in its
-refusal.  ``fcntl.flock`` directly rather than the ``filelock`` package: ``filelock`` truncates the file at
-every attempt, which would erase the holder's description, and the standard library is enough.  The lock is
-the one ``flock -n archive/gdcac.sqlite.lock …`` takes in a shell, so a script can share it.
+refusal.  ``fcntl.flock`` directly rather than the ``filelock`` package: the holder's description lives in
+the lock file, which ``filelock`` manages as its own; where ``flock`` is missing ``filelock`` falls back to a
+soft lock that a killed holder leaves behind; and the standard library is enough.  The lock is the one
+``flock -n archive/gdcac.sqlite.lock …`` takes in a shell, so a script can share it.
 
 Only crawls take it (:class:`~gdcac_crawler.pipelines.archive.ArchivePipeline`); other writers (``gdcac
 migrate``) rely on the write transactions alone (:func:`~gdcac_crawler.archive.connection.write_transaction`).

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -85,6 +86,7 @@ class ArchivePipeline:
         self.lock_timeout = max(0.0, crawler.settings.getfloat("GDCAC_ARCHIVE_LOCK_TIMEOUT"))
         self.write_timeout = max(0.0, crawler.settings.getfloat("GDCAC_ARCHIVE_WRITE_TIMEOUT"))
         self.run_lock = RunLock(path)
+        self._buffered: Counter[str] = Counter()
         self.archive: Archive | None = None
         self.started_at: str | None = None
         self._writer: ThreadPoolExecutor | None = None
@@ -193,9 +195,20 @@ class ArchivePipeline:
             return "archive/blocked" if item.fetch.kind == PageKind.BLOCKED else "archive/failed"
         return "archive/ignored"
 
+    def _write_counted(self, item: Any) -> str:
+        """:meth:`_write`, keeping count of the stats keys of the items still buffered (on the writer thread),
+        so that a buffer dropped at the end is taken back out of the stats."""
+        key = self._write(item)
+        assert self.archive is not None
+        if self.archive.pending:
+            self._buffered[key] += 1
+        else:
+            self._buffered.clear()
+        return key
+
     async def process_item(self, item: Any, spider: Any = None) -> Any:
         try:
-            key = await self._off_thread(self._write, item)
+            key = await self._off_thread(self._write_counted, item)
         except ArchiveBusyError as exc:  # a write that is not buffered (a removal) failed for good
             self._unwritten(1, exc)
             return item
@@ -219,13 +232,16 @@ class ArchivePipeline:
     def close_spider(self, spider: Any = None) -> None:
         """The last flush.  If it fails for good, the items it held are dropped and counted as unwritten (the
         run is unhealthy; a later write under the run's verdict would contradict it); the next run fetches
-        them again, since the archive does not hold them."""
+        them again, since the archive does not hold them.  Their stats (``gdcac/archive/new`` …) are taken back."""
         if self.archive is None:
             return
         try:
             self._run(self.archive.flush)
         except ArchiveBusyError as exc:
             self._unwritten(self._run(self.archive.discard_buffer), exc)
+            for key, n in self._buffered.items():  # not archived after all
+                self.crawler.stats.inc_value(f"gdcac/{key}", -n)
+        self._buffered.clear()
         self.crawler.stats.set_value("gdcac/archive/flush_retries", self.archive.failed_flushes)
 
     def mark_unlisted_removed(self, spider: Any) -> int:
