@@ -68,6 +68,14 @@ GDCAC_MAX_LISTING_PAGES = 500
 GDCAC_ARCHIVE_PATH = "archive/gdcac.sqlite"
 #: How many archive writes are grouped into one transaction.
 GDCAC_ARCHIVE_BATCH_SIZE = 200
+#: How long (seconds) a crawl waits for another crawl that holds the same archive (its run lock, the file
+#: ``<archive>.lock``) before it refuses to start: exit status 5 and one ``Error:`` line naming the holder;
+#: 0 refuses at once.  Ten minutes lets a full walk wait for an incremental run to end.
+GDCAC_ARCHIVE_LOCK_TIMEOUT = 600.0
+#: How long (seconds) one archive write transaction waits, with retries, for SQLite's write lock held by another
+#: connection (a tool, a ``sqlite3`` shell) before it fails for good: items that stay unwritten make the run
+#: unhealthy (exit status 3).
+GDCAC_ARCHIVE_WRITE_TIMEOUT = 60.0
 
 # --- Incremental runs (gdcac_crawler.incremental; ``-a mode=incremental``, the default) -------------------------
 #: An incremental run stops walking a column after this many consecutive listing pages that show only

@@ -126,6 +126,18 @@ def open_job(jobdir: str | os.PathLike[str], *, run_id: str, mode: str, started_
     return job, how
 
 
+def undo_open(jobdir: str | os.PathLike[str], job: RunJob, how: str) -> None:
+    """Put the run file back as it was before :func:`open_job` (``how`` as it returned), for a process that was
+    refused before it did anything (another crawl held the archive): a new run is forgotten (the next start is
+    new again), a paused or dead one stays as it was, its segments uncounted."""
+    if how == "new":
+        job.state = "finished"
+    else:
+        job.state = "paused" if how == "resumed" else "running"
+        job.segments = max(1, job.segments - 1)
+    _write(Path(jobdir) / RUN_FILE, job.to_json())
+
+
 def close_job(jobdir: str | os.PathLike[str], job: RunJob, *, finished: bool, incomplete_pages: int,
               stopped_walks: dict[str, list[str]] | None = None) -> None:
     """Record how the process ended: ``finished`` (the next start is a new run) or ``paused``."""

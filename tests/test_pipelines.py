@@ -56,7 +56,7 @@ def crawler(tmp_path):
 @pytest.fixture
 def chain(crawler):
     archive = ArchivePipeline.from_crawler(crawler)
-    archive.open_spider()
+    asyncio.run(archive.open_spider())
     steps = [CleanPipeline.from_crawler(crawler), ValidatePipeline.from_crawler(crawler), archive]
 
     async def through(item):

@@ -1,9 +1,10 @@
 """The archive's schema: every migration, the views, the column lists of buffered rows, and the run count keys.
 
 The schema is created and changed through ``sqlite_utils.Migrations`` (set ``gdcac``): a writer applies whatever
-is pending when it opens a database (:func:`apply_migrations`).  To change the schema add a new ``m0NN_...``
-function at the end, never edit an applied one.  ``archive/README.md`` documents every table, view and column
-(a test keeps it in step).
+is pending when it opens a database (:func:`apply_migrations`), all of it in one transaction that holds the write
+lock from its start, so that two processes opening a new or older archive at once never both migrate it.  To
+change the schema add a new ``m0NN_...`` function at the end, never edit an applied one.  ``archive/README.md``
+documents every table, view and column (a test keeps it in step).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from gdcac_crawler import default_settings
+
+from .connection import write_transaction
 from .search_index import BM25_WEIGHTS, fill_search_index
 
 logger = logging.getLogger(__name__)
@@ -24,12 +28,20 @@ migrations = Migrations("gdcac")
 """The migration set of the archive; a writer applies whatever is pending when it opens a database."""
 
 
-def apply_migrations(db: sqlite_utils.Database, path: Path) -> None:
-    """Apply the pending migrations to ``db`` (the archive at ``path``), logging which."""
-    pending = pending_migrations(db)
-    if pending:
-        logger.info("Archive %s: applying migrations %s", path, ", ".join(pending))
-    migrations.apply(db)
+def apply_migrations(db: sqlite_utils.Database, path: Path,
+                     timeout: float = default_settings.GDCAC_ARCHIVE_WRITE_TIMEOUT) -> None:
+    """Apply the pending migrations to ``db`` (the archive at ``path``), logging which.
+
+    An up-to-date archive is only read.  Otherwise every pending migration runs in one ``BEGIN IMMEDIATE``
+    transaction (waiting up to ``timeout`` seconds for the write lock: :func:`write_transaction`), and what is
+    pending is read again inside it: a process that waited while another migrated finds nothing left to do."""
+    if not pending_migrations(db):
+        return
+    with write_transaction(db, timeout=timeout, what=f"archive {path}: migrating"):
+        pending = pending_migrations(db)
+        if pending:
+            logger.info("Archive %s: applying migrations %s", path, ", ".join(pending))
+            migrations.apply(db)
 
 
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:

@@ -2,7 +2,10 @@
 attachment files, removals; buffered, flushed in transactions) and :class:`Archive`, the name older code uses.
 
 Writes are buffered in memory and flushed in one transaction when ``batch_size`` items are waiting, and on
-:meth:`ArchiveWriter.flush`, :meth:`~ArchiveWriter.finish_run` and :meth:`~ArchiveReader.close`.  Every write is
+:meth:`ArchiveWriter.flush`, :meth:`~ArchiveWriter.finish_run` and :meth:`~ArchiveReader.close`.  Every
+transaction takes the write lock up front (:func:`~gdcac_crawler.archive.connection.write_transaction`); a
+batch whose flush still finds the archive locked after ``write_timeout`` stays buffered and is tried again one
+batch later (:attr:`ArchiveWriter.failed_flushes` counts such failures).  Every write is
 an upsert keyed by primary key, so replaying the same items leaves the same rows.  The search index is brought
 in step in the same transaction (:func:`~gdcac_crawler.archive.search_index.sync_search_index`).
 """
@@ -12,15 +15,17 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gdcac_crawler import default_settings
 from gdcac_crawler.clock import utc_now
 from gdcac_crawler.items import ArchiveOutcome, ArticleItem, Fetch, ListingItem, PageFailure, PageKind
 
-from .connection import open_database, to_json
+from .connection import ArchiveBusyError, open_database, to_json, write_transaction
 from .identity import article_id, as_dict, content_hash, fetch_dict, page_id, sha256
 from .reader import ArchiveReader
 from .schema import ARTICLE_COLUMNS, ATTACHMENT_FILE_COLUMNS, COUNT_KEYS, LISTING_FIRST_COLUMNS, apply_migrations
@@ -206,18 +211,40 @@ class ArchiveWriter(ArchiveReader):
 
     readonly = False
 
-    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200) -> None:
-        """Open (and create and migrate) the archive at ``path``; flush every ``batch_size`` items."""
+    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200,
+                 write_timeout: float = default_settings.GDCAC_ARCHIVE_WRITE_TIMEOUT) -> None:
+        """Open (and create and migrate) the archive at ``path``; flush every ``batch_size`` items; wait up to
+        ``write_timeout`` seconds for the write lock of each transaction (:class:`ArchiveBusyError` after)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = open_database(path, readonly=False)
-        apply_migrations(db, path)
+        self.write_timeout = float(write_timeout)
+        db = open_database(path, readonly=False, timeout=self.write_timeout)
+        try:
+            apply_migrations(db, path, timeout=self.write_timeout)
+        except BaseException:
+            db.close()
+            raise
         self._attach(path, db)
         self._start_buffer(batch_size)
 
     def _start_buffer(self, batch_size: int) -> None:
         self.batch_size = max(1, int(batch_size))
         self._buffer = WriteBuffer()
+        self._flush_at = self.batch_size
+        self.failed_flushes = 0
+        """How many automatic flushes found the archive locked for good (their items stayed buffered)."""
+        self.write_error: str | None = None
+        """The last write that failed for good, and why (``None``: none did)."""
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[Any]:
+        """A write transaction holding the write lock from its start (``BEGIN IMMEDIATE``, with retries)."""
+        try:
+            with write_transaction(self.db, timeout=self.write_timeout, what=f"archive {self.path}: {what}"):
+                yield self.db
+        except ArchiveBusyError as exc:
+            self.write_error = str(exc)
+            raise
 
     def _check_writable(self) -> None:
         if self._closed:
@@ -227,8 +254,22 @@ class ArchiveWriter(ArchiveReader):
 
     def _item_added(self) -> None:
         self._buffer.items += 1
-        if self._buffer.items >= self.batch_size:
+        if self._buffer.items < self._flush_at:
+            return
+        try:
             self.flush()
+        except ArchiveBusyError:
+            # the item is buffered; the batch is tried again with the next one instead of at every item
+            self.failed_flushes += 1
+            self._flush_at = self._buffer.items + self.batch_size
+
+    def discard_buffer(self) -> int:
+        """Drop everything buffered (after a flush that failed for good, so that nothing unwritten is written
+        later under a verdict that called it lost); how many items were dropped."""
+        dropped = self._buffer.items
+        self._buffer = WriteBuffer()
+        self._flush_at = self.batch_size
+        return dropped
 
     @property
     def pending(self) -> int:
@@ -246,7 +287,7 @@ class ArchiveWriter(ArchiveReader):
         self.flush()
         row = {"id": run_id, "spider": spider, "site": site, "mode": mode, "started_at": started_at,
                "settings": to_json(settings or {}), "crawler_version": crawler_version}  # fmt: skip
-        with self.db.atomic():
+        with self._transaction(f"starting run {run_id}"):
             self.db.table("runs").upsert(row, pk="id")
         logger.info("Run %s started (%s, %s, %s)", run_id, spider, site, mode)
 
@@ -275,7 +316,7 @@ class ArchiveWriter(ArchiveReader):
         for key, value in extra.items():
             merged.setdefault(key, value)
         row["stats"] = to_json(merged)
-        with self.db.atomic():
+        with self._transaction(f"finishing run {run_id}"):
             self.db.table("runs").upsert(row, pk="id")
         logger.info("Run %s finished (%s): %s", run_id, finish_reason, counts)
 
@@ -283,7 +324,7 @@ class ArchiveWriter(ArchiveReader):
         """Record a run's health verdict: ``healthy`` 1/0 (``None``: not assessed) and the one-line reason."""
         self._check_writable()
         self.flush()
-        with self.db.atomic():
+        with self._transaction(f"recording the health of run {run_id}"):
             self.db.execute("UPDATE runs SET healthy = ?, health = ? WHERE id = ?",
                             [None if healthy is None else int(healthy), reason, run_id])  # fmt: skip
 
@@ -473,7 +514,7 @@ class ArchiveWriter(ArchiveReader):
             self._buffer_page(f, site=site, article_id=aid)
         self.flush()
         when = removed_at or f.get("fetched_at") or utc_now("seconds")
-        with self.db.atomic():
+        with self._transaction(f"marking {url} removed"):
             cursor = self.db.execute(
                 "UPDATE articles SET removed_at = ?, removed_run_id = ? WHERE id = ? AND removed_at IS NULL",
                 [when, f.get("run_id"), aid])  # fmt: skip
@@ -491,7 +532,7 @@ class ArchiveWriter(ArchiveReader):
         row = self.db.execute("SELECT removed_at FROM articles WHERE id = ?", [aid]).fetchone()
         if row is None or row[0] is None:
             return False
-        with self.db.atomic():
+        with self._transaction(f"restoring {url}"):
             self.db.execute("UPDATE articles SET removed_at = NULL, removed_run_id = NULL WHERE id = ?", [aid])
         logger.info("Article %s is back on the portal (was removed %s)", url, row[0])
         return True
@@ -501,7 +542,7 @@ class ArchiveWriter(ArchiveReader):
         self._check_writable()
         self.flush()
         n = 0
-        with self.db.atomic():
+        with self._transaction(f"marking unlisted articles removed (run {run_id})"):
             for url in urls:
                 cursor = self.db.execute(
                     "UPDATE articles SET removed_at = ?, removed_run_id = ? WHERE id = ? AND removed_at IS NULL",
@@ -540,7 +581,7 @@ class ArchiveWriter(ArchiveReader):
             return
         run_ids = buffer.run_ids()
         try:
-            with self.db.atomic():
+            with self._transaction(f"flushing {buffer.items} items"):
                 if run_ids:
                     # pages.run_id references runs.id: a run nobody started gets a bare row
                     self.db.table("runs").insert_all(({"id": r} for r in run_ids), pk="id", ignore=True)
@@ -552,6 +593,9 @@ class ArchiveWriter(ArchiveReader):
                 self.upsert_rows("pages", buffer.pages.values(), "id")
                 self.upsert_rows("attachment_files", buffer.attachment_files.values(), ("article_id", "url"))
                 self._write_listings(list(buffer.listings.values()))
+        except ArchiveBusyError as exc:
+            logger.error("%s; the %d items stay buffered", exc, buffer.items)
+            raise
         except Exception:
             logger.exception("Archive %s: flush of %d items failed; they stay buffered", self.path, buffer.items)
             raise
@@ -561,6 +605,7 @@ class ArchiveWriter(ArchiveReader):
             len(buffer.versions), len(buffer.listings),
         )  # fmt: skip
         self._buffer = WriteBuffer()
+        self._flush_at = self.batch_size
 
     def upsert_rows(self, table: str, rows: Iterable[Row], pk: str | tuple[str, ...]) -> None:
         """Upsert ``rows`` into ``table`` by ``pk`` (nothing for no rows): how :meth:`flush` writes each buffered
@@ -585,7 +630,7 @@ class ArchiveWriter(ArchiveReader):
         """Index every article afresh (after text was changed by hand in SQL); how many articles."""
         self._check_writable()
         self.flush()
-        with self.db.atomic():
+        with self._transaction("rebuilding the search index"):
             clear_search_index(self.db)
             promoted = bool(self.postings.promoted_tokens())
             self.postings.clear()
@@ -621,10 +666,11 @@ class Archive(ArchiveWriter):
     :class:`ArchiveReader` does, and refuses every write with ``RuntimeError``.  New code that only reads
     should take an :class:`ArchiveReader`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200, readonly: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200, readonly: bool = False,
+                 write_timeout: float = default_settings.GDCAC_ARCHIVE_WRITE_TIMEOUT) -> None:
         """Open (and, unless ``readonly``, create and migrate) the archive at ``path``."""
         if not readonly:
-            super().__init__(path, batch_size=batch_size)
+            super().__init__(path, batch_size=batch_size, write_timeout=write_timeout)
             return
         ArchiveReader.__init__(self, path)
         self.readonly = True

@@ -20,7 +20,9 @@ A run is **unhealthy** when
 * the walk of a column stopped before its end: at the page cap (``GDCAC_MAX_LISTING_PAGES``), or at a page
   the pager states that repeats earlier pages' entries (crawler traps: the walk is incomplete);
 * its errors exceed ``GDCAC_HEALTH_MAX_ERRORS``: failed pages plus the other ERROR log lines (Scrapy logs
-  each give-up after retries at ERROR: that one counts once, as its failed page).
+  each give-up after retries at ERROR: that one counts once, as its failed page);
+* items could not be written to the archive: a write or the last flush still found the archive locked after
+  ``GDCAC_ARCHIVE_WRITE_TIMEOUT`` (``gdcac/archive/unwritten``), so the run's archive lacks them.
 
 :class:`RunHealth` (an extension, in ``EXTENSIONS``) assesses the run when the spider closes, puts the verdict
 in the stats (``gdcac/health/status``: ``healthy`` or ``unhealthy``; ``gdcac/health/reason``), logs it, and the
@@ -35,6 +37,8 @@ archive pipeline stores it in the run's row.  The project's ``crawl`` command
 3     the run is unhealthy (the reason is the last line on stderr)
 4     the run did not finish (interrupted: SIGINT/SIGTERM — a second one forces the shutdown, and the run's
       row says ``shutdown_forced`` — or a CLOSESPIDER limit); resume it with the same ``JOBDIR``
+5     the run was refused before it wrote anything: another crawl held the archive for longer than
+      ``GDCAC_ARCHIVE_LOCK_TIMEOUT``, or the archive stayed locked (the ``Error:`` line names the holder)
 ====  ======================================================================================================
 
 Why a small extension and not Spidermon: Spidermon's monitors would express these checks, but it does not
@@ -78,6 +82,7 @@ class ExitStatus(IntEnum):
     USAGE = 2, "usage error"
     UNHEALTHY = 3, "the run is unhealthy"
     INCOMPLETE = 4, "the run did not finish (resume it with the same JOBDIR)"
+    ARCHIVE_BUSY = 5, "another crawl holds the archive (the run was refused and wrote nothing)"
 
 
 class Health(StrEnum):
@@ -227,6 +232,38 @@ def _field_reasons(get: Callable[[str], int], policy: HealthPolicy) -> list[str]
     return reasons
 
 
+# --- the archive: a run refused because another crawl holds it; items that could not be written -------------
+
+ARCHIVE_REFUSED = "archive_busy"
+"""The finish reason of a run the archive pipeline refused at its start (another crawl held the archive past
+``GDCAC_ARCHIVE_LOCK_TIMEOUT``, or it stayed locked): it wrote nothing, not even its run's row."""
+ARCHIVE_REFUSED_KEY = "gdcac/archive/refused"
+"""The stats key of why the run was refused (:data:`ARCHIVE_REFUSED`)."""
+ARCHIVE_UNWRITTEN_KEY = "gdcac/archive/unwritten"
+"""The stats key of how many items could not be written to the archive (writes that failed for good)."""
+ARCHIVE_WRITE_ERROR_KEY = "gdcac/archive/write_error"
+"""The stats key of the last write that failed for good, and why."""
+
+
+def _archive_reasons(stats: Mapping[str, Any], get: Callable[[str], int]) -> list[str]:
+    """A refused run, or items the archive lacks because their writes failed for good."""
+    if stats.get(ARCHIVE_REFUSED_KEY):
+        return [f"refused: {stats[ARCHIVE_REFUSED_KEY]}"]
+    if unwritten := get(ARCHIVE_UNWRITTEN_KEY):
+        error = stats.get(ARCHIVE_WRITE_ERROR_KEY)
+        return [f"{unwritten} items could not be written to the archive" + (f" ({error})" if error else "")]
+    return []
+
+
+def add_late_reason(stats: Any, reason: str) -> None:
+    """Make the verdict in ``stats`` (a stats collector) unhealthy for a ``reason`` found after the assessment
+    (the run's own row could not be written)."""
+    earlier = stats.get_value(HEALTH_REASON_KEY) if stats.get_value(HEALTH_STATUS_KEY) == Health.UNHEALTHY else None
+    stats.set_value(HEALTH_STATUS_KEY, Health.UNHEALTHY.value)
+    stats.set_value(HEALTH_REASON_KEY, f"{earlier}; {reason}" if earlier else reason)
+    logger.error("run %s is unhealthy: %s", stats.get_value("gdcac/run_id"), reason)
+
+
 def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
            finish_reason: str | None = None) -> list[str]:
     """The reasons a run with these stats is unhealthy (empty: healthy), most telling first.  A run that did
@@ -237,7 +274,7 @@ def assess(stats: Mapping[str, Any], policy: HealthPolicy = HealthPolicy(),
         return int(value) if isinstance(value, (int, float)) else 0
 
     finished = (finish_reason or stats.get("finish_reason") or "finished") == "finished"
-    reasons = _walk_reasons(stats, get)
+    reasons = _archive_reasons(stats, get) + _walk_reasons(stats, get)
     if not stats.get(START_ERROR_KEY):
         reasons += _article_reasons(get, policy, finished)
     blocked, kinds = blocked_count(stats)
@@ -287,6 +324,8 @@ def exit_status(stats: Mapping[str, Any]) -> tuple[ExitStatus, str | None]:
     non-zero one (see the table in this module's docstring)."""
     run_id = stats.get("gdcac/run_id") or "?"
     finish = stats.get("finish_reason")
+    if stats.get(ARCHIVE_REFUSED_KEY):
+        return ExitStatus.ARCHIVE_BUSY, f"Error: run {run_id} refused: {stats[ARCHIVE_REFUSED_KEY]}"
     if stats.get(HEALTH_STATUS_KEY) == Health.UNHEALTHY:
         line = f"gdcac: run {run_id} is unhealthy: {stats.get(HEALTH_REASON_KEY)}"
         if finish and finish != "finished":

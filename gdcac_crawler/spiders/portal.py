@@ -56,7 +56,7 @@ from gdcac_crawler.addon import GdcacAddon
 from gdcac_crawler.archive import Archive
 from gdcac_crawler.clock import new_run_id, utc_now
 from gdcac_crawler.exceptions import UnwantedResponse
-from gdcac_crawler.extensions.health import FORCED_SHUTDOWN
+from gdcac_crawler.extensions.health import ARCHIVE_REFUSED, FORCED_SHUTDOWN
 from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.discovery import is_page_url
 from gdcac_crawler.extract.fallback import is_fallback
@@ -81,7 +81,7 @@ from gdcac_crawler.items import (
 )
 from gdcac_crawler.profiles import Profile, get_profile
 from gdcac_crawler.provenance import conditional_headers, fetch_record
-from gdcac_crawler.resume import RunJob, close_job, open_job
+from gdcac_crawler.resume import RunJob, close_job, open_job, undo_open
 from gdcac_crawler.spiders.failures import failed_page
 
 logger = logging.getLogger(__name__)
@@ -203,8 +203,12 @@ class PortalSpider(scrapy.Spider):
 
     def _close_job(self, spider: Any = None, reason: str = "finished") -> None:
         """Record in ``JOBDIR`` how the run ended; after a forced shutdown Scrapy's queue on disk cannot be
-        trusted, so the run stays ``running`` (an unclean end: the next process walks again)."""
+        trusted, so the run stays ``running`` (an unclean end: the next process walks again); a run refused
+        because another crawl held the archive leaves the file as it found it."""
         if reason == FORCED_SHUTDOWN:
+            return
+        if reason == ARCHIVE_REFUSED and self.job is not None and self.jobdir:
+            undo_open(self.jobdir, self.job, self.job_how)  # refused before it did anything
             return
         if self.job is not None and self.jobdir:
             stats = self.crawler.stats
