@@ -62,6 +62,10 @@ GDCAC_PORTAL_URL = ""
 GDCAC_ARCHIVE_PATH = "archive/gdcac.sqlite"
 #: How many archive writes are grouped into one transaction.
 GDCAC_ARCHIVE_BATCH_SIZE = 200
+#: The archive's buffer is also flushed once it holds this many bytes (compressed page bodies plus the
+#: articles' characters of text), so a few huge pages are written at once instead of waiting for
+#: GDCAC_ARCHIVE_BATCH_SIZE items in memory; ordinary articles (about 10 kB each) never reach it first.
+GDCAC_ARCHIVE_BATCH_BYTES = 16 * 1024 * 1024
 
 # --- Incremental runs (gdcac_crawler.incremental; ``-a mode=incremental``, the default) -------------------------
 #: An incremental run stops walking a column after this many consecutive listing pages that show only

@@ -1,7 +1,8 @@
 """The write side of the archive: :class:`ArchiveWriter` (runs, pages, listings, articles and their versions,
 attachment files, removals; buffered, flushed in transactions) and :class:`Archive`, the name older code uses.
 
-Writes are buffered in memory and flushed in one transaction when ``batch_size`` items are waiting, and on
+Writes are buffered in memory and flushed in one transaction when ``batch_size`` items are waiting or the
+waiting rows hold ``batch_bytes`` (compressed bodies and article text: a few huge pages flush alone), and on
 :meth:`ArchiveWriter.flush`, :meth:`~ArchiveWriter.finish_run` and :meth:`~ArchiveReader.close`.  Every write is
 an upsert keyed by primary key, so replaying the same items leaves the same rows.  The search index is brought
 in step in the same transaction (:func:`~gdcac_crawler.archive.search_index.sync_search_index`).
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gdcac_crawler.clock import utc_now
+from gdcac_crawler.default_settings import GDCAC_ARCHIVE_BATCH_BYTES
 from gdcac_crawler.items import ArchiveOutcome, ArticleItem, Fetch, ListingItem, PageFailure, PageKind
 
 from .connection import open_database, to_json
@@ -45,6 +47,8 @@ class WriteBuffer:
     listings: dict[tuple[str, str], Row] = field(default_factory=dict)
     attachment_files: dict[tuple[str, str], Row] = field(default_factory=dict)
     items: int = 0
+    bytes: int = 0
+    """About how much memory the rows hold: the compressed bodies' bytes and the articles' characters of text."""
 
     def empty(self) -> bool:
         """Whether no row waits."""
@@ -206,17 +210,20 @@ class ArchiveWriter(ArchiveReader):
 
     readonly = False
 
-    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200) -> None:
-        """Open (and create and migrate) the archive at ``path``; flush every ``batch_size`` items."""
+    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200,
+                 batch_bytes: int = GDCAC_ARCHIVE_BATCH_BYTES) -> None:
+        """Open (and create and migrate) the archive at ``path``; flush every ``batch_size`` items, or as soon
+        as the buffer holds ``batch_bytes``."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = open_database(path, readonly=False)
         apply_migrations(db, path)
         self._attach(path, db)
-        self._start_buffer(batch_size)
+        self._start_buffer(batch_size, batch_bytes)
 
-    def _start_buffer(self, batch_size: int) -> None:
+    def _start_buffer(self, batch_size: int, batch_bytes: int = GDCAC_ARCHIVE_BATCH_BYTES) -> None:
         self.batch_size = max(1, int(batch_size))
+        self.batch_bytes = max(1, int(batch_bytes))
         self._buffer = WriteBuffer()
 
     def _check_writable(self) -> None:
@@ -227,7 +234,7 @@ class ArchiveWriter(ArchiveReader):
 
     def _item_added(self) -> None:
         self._buffer.items += 1
-        if self._buffer.items >= self.batch_size:
+        if self._buffer.items >= self.batch_size or self._buffer.bytes >= self.batch_bytes:
             self.flush()
 
     @property
@@ -306,8 +313,10 @@ class ArchiveWriter(ArchiveReader):
             sha = actual
             size = len(body)
             if sha not in self._buffer.bodies:
+                compressed = zlib.compress(body, 6)
                 self._buffer.bodies[sha] = {"sha256": sha, "size": size, "compression": "zlib",
-                                            "body": zlib.compress(body, 6)}  # fmt: skip
+                                            "body": compressed}  # fmt: skip
+                self._buffer.bytes += len(compressed)
         elif sha and not self._body_known(sha):
             # A fetch that reports a sha256 but carries no bytes: keep the pages row valid (the foreign key
             # needs the body) and its size; the hash is lost.
@@ -423,6 +432,7 @@ class ArchiveWriter(ArchiveReader):
         self._buffer_attachment_files(aid, data.get("attachment_files"), run_id)
         seen_at = fetch.get("fetched_at") or utc_now("seconds")
         content = article_content(data)
+        self._buffer.bytes += sum(len(value) for value in content.values() if isinstance(value, str))
         decision = decide_version(
             aid, self._current_article(aid), content, fetch_provenance(fetch, raw_sha),
             fetched_at=fetch.get("fetched_at"), seen_at=seen_at, run_id=run_id,
@@ -621,11 +631,12 @@ class Archive(ArchiveWriter):
     :class:`ArchiveReader` does, and refuses every write with ``RuntimeError``.  New code that only reads
     should take an :class:`ArchiveReader`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200, readonly: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200,
+                 batch_bytes: int = GDCAC_ARCHIVE_BATCH_BYTES, readonly: bool = False) -> None:
         """Open (and, unless ``readonly``, create and migrate) the archive at ``path``."""
         if not readonly:
-            super().__init__(path, batch_size=batch_size)
+            super().__init__(path, batch_size=batch_size, batch_bytes=batch_bytes)
             return
         ArchiveReader.__init__(self, path)
         self.readonly = True
-        self._start_buffer(batch_size)
+        self._start_buffer(batch_size, batch_bytes)

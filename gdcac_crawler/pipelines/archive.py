@@ -34,7 +34,7 @@ RECORDED_SETTINGS = (
     "BOT_NAME", "USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_START_DELAY",
     "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
     "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "RETRY_TIMES", "HTTPCACHE_ENABLED", "JOBDIR",
-    "GDCAC_ARCHIVE_PATH", "GDCAC_ARCHIVE_BATCH_SIZE",
+    "GDCAC_ARCHIVE_PATH", "GDCAC_ARCHIVE_BATCH_SIZE", "GDCAC_ARCHIVE_BATCH_BYTES",
     "GDCAC_INCREMENTAL_STOP_PAGES", "GDCAC_REVISIT_DAYS", "GDCAC_REVISIT_BACKFILLED", "GDCAC_REMOVAL_MAX_SHARE",
     "GDCAC_HEALTH_ENABLED", "GDCAC_HEALTH_FIELDS", "GDCAC_HEALTH_MIN_ARTICLES", "GDCAC_HEALTH_MAX_FALLBACK_RATE",
     "GDCAC_HEALTH_MAX_EMPTY_RATE", "GDCAC_HEALTH_MAX_BLOCKED", "GDCAC_HEALTH_MAX_ERRORS",
@@ -51,7 +51,8 @@ class ArchivePipeline:
     killed before a batch is flushed loses that batch, and only that: the archive is what a resumed run
     (:mod:`gdcac_crawler.resume`) reads to decide what is left to fetch, so those pages are fetched again.
 
-    Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``, ``GDCAC_REMOVAL_MAX_SHARE``.
+    Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``, ``GDCAC_ARCHIVE_BATCH_BYTES``,
+    ``GDCAC_REMOVAL_MAX_SHARE``.
     """
 
     def __init__(self, crawler: Any, path: str, batch_size: int) -> None:
@@ -87,7 +88,8 @@ class ArchivePipeline:
     def open_spider(self, spider: Any = None) -> None:
         spider = self.crawler.spider
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gdcac-archive")
-        self.archive = self._run(Archive, self.path, batch_size=self.batch_size)
+        self.archive = self._run(Archive, self.path, batch_size=self.batch_size,
+                                 batch_bytes=self.crawler.settings.getint("GDCAC_ARCHIVE_BATCH_BYTES"))
         self.started_at = getattr(spider, "started_at", None) or utc_now()
         settings = {key: self.crawler.settings.get(key) for key in RECORDED_SETTINGS}
         settings["spider_arguments"] = {"base_url": spider.fetch_base, "mode": spider_mode(spider)}
