@@ -3,7 +3,9 @@
 ``redirect``    :class:`~.redirect.RedirectGuardMiddleware` (610): off-site and looping redirects refused;
 ``encoding``    :class:`~.encoding.EncodingMiddleware` (560): every page decoded with the encoding its bytes are in;
 ``retry``       :class:`~.retry.BackoffRetryMiddleware` (550): Scrapy's retries, each after a pause;
-``blockguard``  :class:`~.blockguard.BlockGuardMiddleware` (540): block, challenge and junk answers.
+``blockguard``  :class:`~.blockguard.BlockGuardMiddleware` (540): block, challenge and junk answers;
+``inflight``    :class:`~.inflight.InFlightBytesMiddleware` (50, on the way out): page requests held back while
+                the pages being scraped and archived hold ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes.
 
 The pure detectors they use are in :mod:`gdcac_crawler.blockpages`; the exceptions they fail a request with
 in :mod:`gdcac_crawler.exceptions`.
