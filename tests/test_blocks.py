@@ -81,13 +81,14 @@ def test_a_phrase_alone_never_suffices() -> None:
                         .encode()) is None
 
 
-REAL_NGX_WAF = Path(__file__).parent / "fixtures" / "blocks" / "ngx_lua_waf_403"
+#: Real block pages, each ``NAME.html`` (the bytes as served) with ``NAME.json`` (status, headers, source).
+BLOCK_FIXTURES = Path(__file__).parent / "fixtures" / "blocks"
 
 
 @pytest.mark.parametrize("status", [403, 200])
 def test_a_real_waf_block_page_is_a_block(status) -> None:
-    meta = json.loads((REAL_NGX_WAF / "meta.json").read_text(encoding="utf-8"))
-    body = (REAL_NGX_WAF / "page.html").read_bytes()
+    meta = json.loads((BLOCK_FIXTURES / "ngx_lua_waf_403.json").read_text(encoding="utf-8"))
+    body = (BLOCK_FIXTURES / "ngx_lua_waf_403.html").read_bytes()
     assert meta["status"] == 403
     verdict = detect_block(status, body)
     assert verdict is not None and verdict.kind == "waf_block" and verdict.blocked
