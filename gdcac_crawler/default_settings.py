@@ -76,6 +76,11 @@ GDCAC_ARCHIVE_LOCK_TIMEOUT = 600.0
 #: connection (a tool, a ``sqlite3`` shell) before it fails for good: items that stay unwritten make the run
 #: unhealthy (exit status 3).
 GDCAC_ARCHIVE_WRITE_TIMEOUT = 60.0
+#: The archive's buffer is also flushed once it holds this many bytes (compressed page bodies plus the
+#: articles' characters of text), so a few huge pages are written at once instead of waiting for
+#: GDCAC_ARCHIVE_BATCH_SIZE items in memory (a flush costs about 60 bytes per character of text it indexes);
+#: 200 ordinary articles (about 10 kB each) stay under it.
+GDCAC_ARCHIVE_BATCH_BYTES = 4 * 1024 * 1024
 
 # --- Incremental runs (gdcac_crawler.incremental; ``-a mode=incremental``, the default) -------------------------
 #: An incremental run stops walking a column after this many consecutive listing pages that show only

@@ -48,6 +48,9 @@ DEFAULT_REQUEST_HEADERS = {
 #: Pages larger than this are refused (a 20 MB "page" is not an article); warn from DOWNLOAD_WARNSIZE.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+#: Bytes of responses being scraped and archived before no further page is scheduled nor sent (Scrapy's default,
+#: stated here because InFlightBytesMiddleware holds requests to it too): huge pages go a few at a time.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 
 # --- Downloader middlewares (gdcac_crawler.downloadermiddlewares) ------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
@@ -65,6 +68,8 @@ DOWNLOADER_MIDDLEWARES = {
     "gdcac_crawler.downloadermiddlewares.redirect.MetaRefreshGuardMiddleware": 530,
     # block, challenge and junk answers, after the retries of transient errors
     "gdcac_crawler.downloadermiddlewares.blockguard.BlockGuardMiddleware": 540,
+    # page requests wait before they are sent while the scraper holds SCRAPER_SLOT_MAX_ACTIVE_SIZE bytes
+    "gdcac_crawler.downloadermiddlewares.inflight.InFlightBytesMiddleware": 50,
 }
 
 # --- Spider middlewares (gdcac_crawler.spidermiddlewares): a URL longer than URLLENGTH_LIMIT is recorded --------

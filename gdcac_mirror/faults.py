@@ -18,7 +18,8 @@ The chosen fault is one function of :data:`FAULTS` taking a :class:`FaultContext
         {"rate": 0.1, "fault": "reset", "kinds": ["article"]}]}
 
 Parameters some faults take: ``retry_after`` (seconds, http_500/502/503/429), ``delay`` (seconds, slow),
-``mode`` (``self`` or ``pair``, redirect_loop), ``size`` (bytes, huge and binary_as_html).
+``mode`` (``self`` or ``pair``, redirect_loop;
+``vendor``, ``intercepted`` or ``notice``, alarming_title), ``size`` (bytes, huge and binary_as_html).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def _local(path: str) -> str:
 _PARAMS: dict[str, tuple[str, ...]] = {
     "http_500": ("retry_after",), "http_502": ("retry_after",), "http_503": ("retry_after",),
     "http_503_retry_after": ("retry_after",), "http_429": ("retry_after",), "slow": ("delay",),
-    "redirect_loop": ("mode",), "huge": ("size",), "binary_as_html": ("size",),
+    "redirect_loop": ("mode",), "alarming_title": ("mode",), "huge": ("size",), "binary_as_html": ("size",),
 }
 _MATCH_KEYS = ("fault", "path", "prefix", "kinds", "rate", "times")
 
@@ -146,8 +147,9 @@ class FaultRule:
         if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0):
             raise FaultConfigError(f"delay must be a non-negative number of seconds: {delay!r}")
         mode = obj.get("mode")
-        if mode is not None and mode not in ("self", "pair"):
-            raise FaultConfigError("mode must be 'self' or 'pair'")
+        modes = tuple(ALARMING_TITLES) if fault == "alarming_title" else ("self", "pair")
+        if mode is not None and mode not in modes:
+            raise FaultConfigError(f"mode must be one of {', '.join(modes)}")
         return cls(fault=fault, path=_local(path) if path else None, prefix=_local(prefix) if prefix else None,
                    kinds=kinds, rate=float(rate), times=times, retry_after=retry_after,
                    delay=None if delay is None else float(delay), mode=mode, size=size)
@@ -759,6 +761,50 @@ def nul_in_title(ctx: FaultContext) -> int:
     return _body_text(ctx, spoil)
 
 
+#: The titles :func:`alarming_title` gives an article, by ``mode``: the words of block pages in a real article.
+ALARMING_TITLES = {
+    "vendor": "创宇盾为全省政务网站提供安全防护：{title}",
+    "intercepted": "一季度境外攻击访问被拦截逾万次：{title}",
+    "notice": "关于门户网站系统正在维护中的通知",
+}
+#: The one paragraph a ``notice`` keeps: a short real notice, with the article's date and furniture around it.
+NOTICE_TEXT = "因机房设备升级，本网站部分栏目系统正在维护中，维护期间信息更新可能延迟，敬请谅解。"
+_BODY_REGION_RE = re.compile(r"(<!--正文s-->)(.*?)(<!--正文e-->)", re.S)
+_PARAGRAPH_RE = re.compile(r"<p\b[^>]*>.*?</p>\s*", re.S)
+
+
+def _as_notice(region: re.Match[str]) -> str:
+    kept = []
+
+    def keep_first(paragraph: re.Match[str]) -> str:
+        if kept or "<strong>" in paragraph.group(0) or "<img" in paragraph.group(0):
+            return ""
+        kept.append(True)
+        return f"<p>{NOTICE_TEXT}</p>\n"
+
+    return region.group(1) + _PARAGRAPH_RE.sub(keep_first, region.group(2)) + region.group(3)
+
+
+def alarming_title(ctx: FaultContext) -> int:
+    """The article with a title that names a block page's words — 创宇盾 (``mode: vendor``, the default),
+    访问被拦截 (``intercepted``) — or, ``mode: notice``, made a short notice: the title says 系统正在维护中
+    and the body keeps one paragraph (:data:`NOTICE_TEXT`).  Real articles all: none is a block page."""
+    response = ctx.normal()
+    if not response.is_html:
+        return send(ctx.request, response)
+    codec = _page_codec(response.body)
+    text = response.body.decode(codec)
+    found = re.search(r'<meta name="ArticleTitle" content="([^"]*)"', text)
+    mode = ctx.rule.mode or "vendor"
+    if found and mode in ALARMING_TITLES:
+        old = found.group(1)
+        # the title where the page shows it (<title>, headline, meta), not where the body quotes it
+        text = re.sub(rf'(?:(?<=[>"])|(?<=- )){re.escape(old)}(?=[<"])', ALARMING_TITLES[mode].format(title=old), text)
+        if mode == "notice":
+            text = _BODY_REGION_RE.sub(_as_notice, text, count=1)
+    return send(ctx.request, Response(200, text.encode(codec), response.content_type or HTML_UTF8))
+
+
 FaultFunction = Callable[[FaultContext], int]
 FAULTS: dict[str, FaultFunction] = {
     "http_500": http_500,
@@ -792,6 +838,7 @@ FAULTS: dict[str, FaultFunction] = {
     "unclosed_tags": unclosed_tags,
     "charset_unicode_escape": charset_unicode_escape,
     "nul_in_title": nul_in_title,
+    "alarming_title": alarming_title,
 }
 """Every fault by name."""
 

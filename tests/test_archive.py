@@ -254,6 +254,25 @@ def test_batching_hides_writes_until_batch_size_or_flush(db_path):
     assert count(db_path, "listings") == 1 and count(db_path, "pages") == 5
 
 
+def test_the_buffer_is_flushed_by_bytes_before_batch_size_items(db_path):
+    """A byte budget of 100,000: two articles of 30,000 characters of text wait; the fourth crosses the budget
+    and is flushed with the others, long before batch_size (1,000) items — and small writes stay counted by
+    items."""
+    archive = Archive(db_path, batch_size=1000, batch_bytes=100_000)
+    start(archive, "r1")
+    big = "长" * 30_000
+    for i in range(1, 4):
+        archive.add_article(make_article(url=f"{ART_URL}?big={i}", body_text=big))
+        assert archive.pending == i and count(db_path, "articles") == 0  # 30,000 × i characters: below the budget
+    archive.add_article(make_article(url=f"{ART_URL}?big=4", body_text=big))  # 120,000 characters: over it
+    assert archive.pending == 0 and count(db_path, "articles") == 4
+    for i in range(1, 50):
+        archive.add_article(make_article(url=f"{ART_URL}?small={i}"))
+    assert archive.pending == 49 and count(db_path, "articles") == 4
+    archive.close()
+    assert count(db_path, "articles") == 53
+
+
 def test_finish_run_flushes(db_path):
     archive = Archive(db_path, batch_size=100)
     start(archive, "r1")

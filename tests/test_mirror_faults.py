@@ -303,6 +303,26 @@ def faulted_indices(mirror: MirrorProcess, seed: int, n: int = 40) -> list[int]:
     return [i for i in range(1, n + 1) if fetch(mirror, ARTICLE)[0] == 503]
 
 
+@pytest.mark.parametrize("mode, words", [(None, "创宇盾"), ("intercepted", "访问被拦截"), ("notice", "系统正在维护中")])
+def test_alarming_title(fmirror: MirrorProcess, mode: str | None, words: str) -> None:
+    """The article's title (in <title>, the headline and the meta) carries a block page's words; the body keeps
+    its paragraphs, or, for a notice, one paragraph only."""
+    normal = Selector(text=fetch(fmirror, SEED_PATH)[2].decode("utf-8"))
+    one(fmirror, "alarming_title", path=SEED_PATH, **({"mode": mode} if mode else {}))
+    status, _, body = fetch(fmirror, SEED_PATH)
+    page = Selector(text=body.decode("utf-8"))
+    title = normal.css("h1.title::text").get()
+    assert status == 200 and title
+    headline = page.css("h1.title::text").get()
+    assert words in headline and words in page.css("title::text").get()
+    assert words in page.css('meta[name="ArticleTitle"]::attr(content)').get()
+    paragraphs = page.css("#content1 p")
+    if mode == "notice":
+        assert title not in headline and len(paragraphs) == 1 and words in paragraphs[0].css("::text").get()
+    else:
+        assert title in headline and len(paragraphs) == len(normal.css("#content1 p"))
+
+
 def test_rate_is_deterministic_under_a_seed(fmirror: MirrorProcess) -> None:
     a = faulted_indices(fmirror, 7)
     b = faulted_indices(fmirror, 7)

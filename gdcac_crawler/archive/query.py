@@ -77,15 +77,30 @@ def fold(text: str) -> str:
     return text.translate(_ASCII_FOLD)
 
 
+#: From this many characters on, :func:`units` and :func:`pairs` share one string object per distinct token.
+SHARED_TOKENS_FROM = 10_000
+
+
 def units(text: str) -> list[str]:
-    """The index units of ``text``, one per character (see the module docstring)."""
+    """The index units of ``text``, one per character (see the module docstring).  In a long text each distinct
+    unit is one string object, however often it occurs: a body of millions of characters then costs a pointer
+    per character rather than a string object (about 75 bytes) per character."""
     get = _UNIT.get
-    return [get(c, c) for c in fold(text)]
+    folded = fold(text)
+    if len(folded) < SHARED_TOKENS_FROM:
+        return [get(c, c) for c in folded]
+    seen: dict[str, str] = {}
+    same = seen.setdefault
+    return [same(c, get(c, c)) for c in folded]
 
 
 def pairs(u: list[str]) -> list[str]:
-    """The pair tokens of a unit sequence: each unit joined to the next."""
-    return [a + b for a, b in zip(u, u[1:], strict=False)]  # noqa: RUF007 (faster than pairwise here)
+    """The pair tokens of a unit sequence: each unit joined to the next (shared as in :func:`units`)."""
+    if len(u) < SHARED_TOKENS_FROM:
+        return [a + b for a, b in zip(u, u[1:], strict=False)]  # noqa: RUF007 (faster than pairwise here)
+    seen: dict[str, str] = {}
+    same = seen.setdefault
+    return [same(p, p) for p in map(str.__add__, u, u[1:])]
 
 
 def field_tokens(text: str | None) -> tuple[list[str], list[str]]:

@@ -1,7 +1,8 @@
 """The write side of the archive: :class:`ArchiveWriter` (runs, pages, listings, articles and their versions,
 attachment files, removals; buffered, flushed in transactions) and :class:`Archive`, the name older code uses.
 
-Writes are buffered in memory and flushed in one transaction when ``batch_size`` items are waiting, and on
+Writes are buffered in memory and flushed in one transaction when ``batch_size`` items are waiting or the
+waiting rows hold ``batch_bytes`` (compressed bodies and article text: a few huge pages flush alone), and on
 :meth:`ArchiveWriter.flush`, :meth:`~ArchiveWriter.finish_run` and :meth:`~ArchiveReader.close`.  Every
 transaction takes the write lock up front (:func:`~gdcac_crawler.archive.connection.write_transaction`); a
 batch whose flush still finds the archive locked after ``write_timeout`` stays buffered and is tried again one
@@ -23,6 +24,7 @@ from typing import Any
 
 from gdcac_crawler import default_settings
 from gdcac_crawler.clock import utc_now
+from gdcac_crawler.default_settings import GDCAC_ARCHIVE_BATCH_BYTES
 from gdcac_crawler.items import ArchiveOutcome, ArticleItem, Fetch, ListingItem, PageFailure, PageKind
 
 from .connection import ArchiveBusyError, open_database, to_json, write_transaction
@@ -50,6 +52,8 @@ class WriteBuffer:
     listings: dict[tuple[str, str], Row] = field(default_factory=dict)
     attachment_files: dict[tuple[str, str], Row] = field(default_factory=dict)
     items: int = 0
+    bytes: int = 0
+    """About how much memory the rows hold: the compressed bodies' bytes and the articles' characters of text."""
 
     def empty(self) -> bool:
         """Whether no row waits."""
@@ -212,9 +216,11 @@ class ArchiveWriter(ArchiveReader):
     readonly = False
 
     def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200,
+                 batch_bytes: int = GDCAC_ARCHIVE_BATCH_BYTES,
                  write_timeout: float = default_settings.GDCAC_ARCHIVE_WRITE_TIMEOUT) -> None:
-        """Open (and create and migrate) the archive at ``path``; flush every ``batch_size`` items; wait up to
-        ``write_timeout`` seconds for the write lock of each transaction (:class:`ArchiveBusyError` after)."""
+        """Open (and create and migrate) the archive at ``path``; flush every ``batch_size`` items, or as soon
+        as the buffer holds ``batch_bytes``; wait up to ``write_timeout`` seconds for the write lock of each
+        transaction (:class:`ArchiveBusyError` after)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.write_timeout = float(write_timeout)
@@ -225,12 +231,14 @@ class ArchiveWriter(ArchiveReader):
             db.close()
             raise
         self._attach(path, db)
-        self._start_buffer(batch_size)
+        self._start_buffer(batch_size, batch_bytes)
 
-    def _start_buffer(self, batch_size: int) -> None:
+    def _start_buffer(self, batch_size: int, batch_bytes: int = GDCAC_ARCHIVE_BATCH_BYTES) -> None:
         self.batch_size = max(1, int(batch_size))
+        self.batch_bytes = max(1, int(batch_bytes))
         self._buffer = WriteBuffer()
         self._flush_at = self.batch_size
+        self._flush_bytes_at = self.batch_bytes
         self.failed_flushes = 0
         """How many automatic flushes found the archive locked for good (their items stayed buffered)."""
         self.write_error: str | None = None
@@ -254,7 +262,7 @@ class ArchiveWriter(ArchiveReader):
 
     def _item_added(self) -> None:
         self._buffer.items += 1
-        if self._buffer.items < self._flush_at:
+        if self._buffer.items < self._flush_at and self._buffer.bytes < self._flush_bytes_at:
             return
         try:
             self.flush()
@@ -262,6 +270,7 @@ class ArchiveWriter(ArchiveReader):
             # the item is buffered; the batch is tried again with the next one instead of at every item
             self.failed_flushes += 1
             self._flush_at = self._buffer.items + self.batch_size
+            self._flush_bytes_at = self._buffer.bytes + self.batch_bytes
 
     def discard_buffer(self) -> int:
         """Drop everything buffered (after a flush that failed for good, so that nothing unwritten is written
@@ -269,6 +278,7 @@ class ArchiveWriter(ArchiveReader):
         dropped = self._buffer.items
         self._buffer = WriteBuffer()
         self._flush_at = self.batch_size
+        self._flush_bytes_at = self.batch_bytes
         return dropped
 
     @property
@@ -347,8 +357,10 @@ class ArchiveWriter(ArchiveReader):
             sha = actual
             size = len(body)
             if sha not in self._buffer.bodies:
+                compressed = zlib.compress(body, 6)
                 self._buffer.bodies[sha] = {"sha256": sha, "size": size, "compression": "zlib",
-                                            "body": zlib.compress(body, 6)}  # fmt: skip
+                                            "body": compressed}  # fmt: skip
+                self._buffer.bytes += len(compressed)
         elif sha and not self._body_known(sha):
             # A fetch that reports a sha256 but carries no bytes: keep the pages row valid (the foreign key
             # needs the body) and its size; the hash is lost.
@@ -464,6 +476,7 @@ class ArchiveWriter(ArchiveReader):
         self._buffer_attachment_files(aid, data.get("attachment_files"), run_id)
         seen_at = fetch.get("fetched_at") or utc_now("seconds")
         content = article_content(data)
+        self._buffer.bytes += sum(len(value) for value in content.values() if isinstance(value, str))
         decision = decide_version(
             aid, self._current_article(aid), content, fetch_provenance(fetch, raw_sha),
             fetched_at=fetch.get("fetched_at"), seen_at=seen_at, run_id=run_id,
@@ -606,6 +619,7 @@ class ArchiveWriter(ArchiveReader):
         )  # fmt: skip
         self._buffer = WriteBuffer()
         self._flush_at = self.batch_size
+        self._flush_bytes_at = self.batch_bytes
 
     def upsert_rows(self, table: str, rows: Iterable[Row], pk: str | tuple[str, ...]) -> None:
         """Upsert ``rows`` into ``table`` by ``pk`` (nothing for no rows): how :meth:`flush` writes each buffered
@@ -666,12 +680,13 @@ class Archive(ArchiveWriter):
     :class:`ArchiveReader` does, and refuses every write with ``RuntimeError``.  New code that only reads
     should take an :class:`ArchiveReader`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200, readonly: bool = False,
+    def __init__(self, path: str | os.PathLike[str], *, batch_size: int = 200,
+                 batch_bytes: int = GDCAC_ARCHIVE_BATCH_BYTES, readonly: bool = False,
                  write_timeout: float = default_settings.GDCAC_ARCHIVE_WRITE_TIMEOUT) -> None:
         """Open (and, unless ``readonly``, create and migrate) the archive at ``path``."""
         if not readonly:
-            super().__init__(path, batch_size=batch_size, write_timeout=write_timeout)
+            super().__init__(path, batch_size=batch_size, batch_bytes=batch_bytes, write_timeout=write_timeout)
             return
         ArchiveReader.__init__(self, path)
         self.readonly = True
-        self._start_buffer(batch_size)
+        self._start_buffer(batch_size, batch_bytes)

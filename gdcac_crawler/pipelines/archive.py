@@ -54,7 +54,8 @@ RECORDED_SETTINGS = (
     "BOT_NAME", "USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_START_DELAY",
     "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
     "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "RETRY_TIMES", "HTTPCACHE_ENABLED", "JOBDIR",
-    "GDCAC_ARCHIVE_PATH", "GDCAC_ARCHIVE_BATCH_SIZE", "GDCAC_ARCHIVE_LOCK_TIMEOUT", "GDCAC_ARCHIVE_WRITE_TIMEOUT",
+    "GDCAC_ARCHIVE_PATH", "GDCAC_ARCHIVE_BATCH_SIZE", "GDCAC_ARCHIVE_BATCH_BYTES", "GDCAC_ARCHIVE_LOCK_TIMEOUT",
+    "GDCAC_ARCHIVE_WRITE_TIMEOUT",
     "GDCAC_INCREMENTAL_STOP_PAGES", "GDCAC_REVISIT_DAYS", "GDCAC_REVISIT_BACKFILLED", "GDCAC_REMOVAL_MAX_SHARE",
     "GDCAC_HEALTH_ENABLED", "GDCAC_HEALTH_FIELDS", "GDCAC_HEALTH_MIN_ARTICLES", "GDCAC_HEALTH_MAX_FALLBACK_RATE",
     "GDCAC_HEALTH_MAX_EMPTY_RATE", "GDCAC_HEALTH_MAX_BLOCKED", "GDCAC_HEALTH_MAX_ERRORS",
@@ -71,8 +72,8 @@ class ArchivePipeline:
     killed before a batch is flushed loses that batch, and only that: the archive is what a resumed run
     (:mod:`gdcac_crawler.resume`) reads to decide what is left to fetch, so those pages are fetched again.
 
-    Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``, ``GDCAC_REMOVAL_MAX_SHARE``,
-    ``GDCAC_ARCHIVE_LOCK_TIMEOUT``, ``GDCAC_ARCHIVE_WRITE_TIMEOUT``.
+    Settings: ``GDCAC_ARCHIVE_PATH`` (required), ``GDCAC_ARCHIVE_BATCH_SIZE``, ``GDCAC_ARCHIVE_BATCH_BYTES``,
+    ``GDCAC_REMOVAL_MAX_SHARE``, ``GDCAC_ARCHIVE_LOCK_TIMEOUT``, ``GDCAC_ARCHIVE_WRITE_TIMEOUT``.
     """
 
     LOCK_POLL = 0.5
@@ -127,6 +128,7 @@ class ArchivePipeline:
         settings["spider_arguments"] = {"base_url": spider.fetch_base, "mode": spider_mode(spider)}
         try:
             archive = await self._off_thread(Archive, self.path, batch_size=self.batch_size,
+                                             batch_bytes=self.crawler.settings.getint("GDCAC_ARCHIVE_BATCH_BYTES"),
                                              write_timeout=self.write_timeout)
             try:
                 await self._off_thread(archive.start_run, spider.run_id, spider=spider.name,
