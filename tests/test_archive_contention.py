@@ -293,7 +293,8 @@ def test_a_refused_run_leaves_its_jobdir_as_it_found_it(tmp_path) -> None:
     assert (job.run_id, how, job.segments) == ("r2", "resumed", 3)
     undo_open(tmp_path, job, how)  # refused: still the paused run, its segments uncounted
     assert json.loads(run_file.read_text()) == {"run_id": "r2", "mode": "full", "started_at": "t2",
-                                                      "state": "paused", "segments": 2, "incomplete_pages": 0}
+                                                      "state": "paused", "segments": 2, "incomplete_pages": 0,
+                                                      "stopped_walks": {}}
 
 
 # -- two crawls on one archive ------------------------------------------------------------------------------
