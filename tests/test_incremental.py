@@ -26,7 +26,7 @@ from gdcac_crawler.archive import Archive, article_id
 from gdcac_crawler.cli import main
 from gdcac_crawler.incremental import is_recent
 from gdcac_crawler.items import ArticleCheck, ArticleItem, ListingEntry, ListingItem
-from gdcac_crawler.spiders import portal
+from gdcac_crawler.spiders import revisits as revisits_module
 from gdcac_crawler.spiders.gdcac import GdcacSpider
 from gdcac_mirror import SITE_DIR, MirrorProcess, load_manifest
 from tests.factories import make_fetch
@@ -325,7 +325,7 @@ def test_recent_articles_are_revisited_with_conditional_requests(spider, monkeyp
         def now(cls, tz=None):
             return clock
 
-    monkeypatch.setattr(portal, "datetime", Clock)
+    monkeypatch.setattr(revisits_module, "datetime", Clock)
     revisits = [r for r in s.revisit_requests() if r.url in {u.replace(LIVE, BASE) for u in urls[:2]}]
     assert len(revisits) == 2
     # exactly the recent two: not the backfilled, the old, the removed, nor the one done in this run

@@ -39,10 +39,7 @@ Everything particular to a portal comes from its profile.  Spider arguments (``-
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,10 +50,8 @@ from scrapy.utils.job import job_dir
 from twisted.python.failure import Failure
 
 from gdcac_crawler.addon import GdcacAddon
-from gdcac_crawler.archive import Archive
 from gdcac_crawler.clock import new_run_id, utc_now
 from gdcac_crawler.exceptions import UnwantedResponse
-from gdcac_crawler.extensions.health import ARCHIVE_REFUSED, FORCED_SHUTDOWN
 from gdcac_crawler.extract.article import extract_article
 from gdcac_crawler.extract.discovery import is_page_url
 from gdcac_crawler.extract.fallback import is_fallback
@@ -68,10 +63,8 @@ from gdcac_crawler.incremental import (
     EntryAction,
     IncrementalSettings,
     decide_listing,
-    due_revisits,
 )
 from gdcac_crawler.items import (
-    ArchiveOutcome,
     ArticleCheck,
     ArticleItem,
     ListingEntry,
@@ -80,19 +73,18 @@ from gdcac_crawler.items import (
     PageKind,
 )
 from gdcac_crawler.profiles import Profile, get_profile
-from gdcac_crawler.provenance import conditional_headers, fetch_record
-from gdcac_crawler.resume import RunJob, close_job, open_job, undo_open
+from gdcac_crawler.provenance import fetch_record
+from gdcac_crawler.resume import RunJob, open_job
 from gdcac_crawler.spiders.failures import failed_page
+from gdcac_crawler.spiders.jobstate import JobStateMixin
+from gdcac_crawler.spiders.revisits import REVISIT_STATUSES, RevisitsMixin
 
 logger = logging.getLogger(__name__)
 
 
 MODES = tuple(CrawlMode)
 """The crawl modes (``-a mode=...``); the first is the default."""
-#: Statuses an article revisit handles itself: not modified, and gone.
-REVISIT_STATUSES = [304, 404, 410]
 #: Why a column's walk may stop before its end (``gdcac/listing/<why>_columns`` name the columns).
-STOPPED_WALKS = ("page_cap", "repeat")
 #: The stats key each listing entry's action is counted under.
 ENTRY_STATS = {
     EntryAction.OFFSITE: "listing/offsite",
@@ -104,7 +96,7 @@ ENTRY_STATS = {
 }
 
 
-class PortalSpider(scrapy.Spider):
+class PortalSpider(JobStateMixin, RevisitsMixin, scrapy.Spider):
     """Crawls one portal's section, driven by the portal's profile."""
 
     name = "portal"
@@ -201,34 +193,6 @@ class PortalSpider(scrapy.Spider):
             self.run_id, self.mode, self.started_at = self.job.run_id, self.job.mode, self.job.started_at
             self.crawler.signals.connect(self._close_job, signal=signals.spider_closed)
 
-    def _close_job(self, spider: Any = None, reason: str = "finished") -> None:
-        """Record in ``JOBDIR`` how the run ended; after a forced shutdown Scrapy's queue on disk cannot be
-        trusted, so the run stays ``running`` (an unclean end: the next process walks again); a run refused
-        because another crawl held the archive leaves the file as it found it."""
-        if reason == FORCED_SHUTDOWN:
-            return
-        if reason == ARCHIVE_REFUSED and self.job is not None and self.jobdir:
-            undo_open(self.jobdir, self.job, self.job_how)  # refused before it did anything
-            return
-        if self.job is not None and self.jobdir:
-            stats = self.crawler.stats
-            stopped = {why: list(stats.get_value(f"gdcac/listing/{why}_columns") or []) for why in STOPPED_WALKS}
-            close_job(self.jobdir, self.job, finished=reason == "finished",
-                      incomplete_pages=self.job.incomplete_pages + self.incomplete_pages,
-                      stopped_walks={why: names for why, names in stopped.items() if names})
-
-    @property
-    def resumed(self) -> bool:
-        """Whether this process continues a run that an earlier process started (same ``JOBDIR``)."""
-        return self.job_how != "new"
-
-    def walk_complete(self) -> bool:
-        """Whether every column was walked to its end with no failed, blocked or empty section or listing page
-        (in this process and, for a resumed run, in the earlier ones): only then may a full run mark the
-        articles it did not find as removed."""
-        earlier = self.job.incomplete_pages if self.job is not None else 0
-        return not (self.incomplete_pages or earlier)
-
     # --- helpers ----------------------------------------------------------------------------------------
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -263,43 +227,6 @@ class PortalSpider(scrapy.Spider):
                             meta={"gdcac_start": "section"})
         for request in self.revisit_requests():
             yield request
-
-    # --- what the archive already holds --------------------------------------------------------------
-
-    def load_archive_state(self, rows: list[dict[str, Any]] | None = None) -> None:
-        """Take the snapshot of the archive that incremental decisions read: every archived article of the
-        site (one read-only query; ``rows`` gives them directly, for tests).
-
-        Read once into this spider instance rather than looked up per listing page: one indexed scan (tens of
-        milliseconds for 10,000 articles) instead of a query on the crawl's thread for every page, no
-        connection shared with the archive's writer thread, and nothing process-global — each spider (one per
-        worker on a shared frontier) holds its own snapshot.  Articles archived during this run are tracked
-        by the walk itself.
-        """
-        if rows is None:
-            rows = []
-            if self.archive_path and Path(self.archive_path).is_file():
-                with Archive(self.archive_path, readonly=True) as archive:
-                    rows = archive.known_articles(self.profile.name)
-        self.snapshot = ArchiveSnapshot.from_rows(rows, self.run_id)
-        self._count("archive/known", len(self.snapshot.known))
-        if self.snapshot.done:
-            self._count("resume/already_done", len(self.snapshot.done))
-            logger.info("run %s: %d articles already done in an earlier segment of this run", self.run_id,
-                        len(self.snapshot.done))
-
-    def revisit_requests(self) -> Iterator[scrapy.Request]:
-        """Conditional GETs for the recent archived articles (incremental mode only)."""
-        for url, row in due_revisits(self.snapshot, datetime.now(UTC), mode=self.mode,
-                                     revisit_days=self.revisit_days, revisit_backfilled=self.revisit_backfilled):
-            self._count("incremental/revisits")
-            yield self._revisit(url, row)
-
-    def _revisit(self, url: str, row: Mapping[str, Any]) -> scrapy.Request:
-        return self._request(url, self.parse_article, kind=PageKind.ARTICLE, headers=conditional_headers(row),
-                             meta={"gdcac_revisit": True, "handle_httpstatus_list": REVISIT_STATUSES},
-                             cb_kwargs={"column": row.get("column_name"), "listed_title": row.get("listed_title"),
-                                        "listed_date": row.get("listed_date")})
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         """The section page: discover its columns and walk each from its first listing page.
@@ -466,13 +393,6 @@ class PortalSpider(scrapy.Spider):
             logger.warning("%s: page %d of column %s repeats earlier pages' entries although the pager states it; "
                          "the column's walk stops here", url, page_no, column)
 
-    def _earlier_stopped_walks(self) -> None:
-        """A resumed run's health names the walks that earlier segments stopped (the page cap, a repeat)."""
-        for why, names in (self.job.stopped_walks if self.job is not None else {}).items():
-            self.crawler.stats.set_value(f"gdcac/listing/{why}_columns", list(names))
-            if why == "page_cap":
-                self.crawler.stats.set_value("gdcac/listing/page_cap_pages", self.max_listing_pages)
-
     def _not_listing(self, response: Response, column: str, column_url: str,
                      column_method: str) -> Iterator[Any]:
         """A candidate column whose first page shows no entries is no column (a page of the section's menu
@@ -610,18 +530,6 @@ class PortalSpider(scrapy.Spider):
         logger.error("%s: %s", response.url, what, exc_info=not isinstance(exc, RecursionError))
         return PageFailure(site=self.profile.name, fetch=fetch_record(response, self.run_id, PageKind.ERROR,
                                                                       error=what))
-
-    def _revisit_check(self, response: Response) -> ArticleCheck:
-        """What a revisit's 304 (not modified) or 404/410 (gone) says about the archived article."""
-        canonical = self.profile.canonical(response.url)
-        fetch = fetch_record(response, self.run_id, PageKind.ARTICLE)
-        if response.status == 304:
-            self._count("article/not_modified")
-            return ArticleCheck(url=canonical, site=self.profile.name, outcome=ArchiveOutcome.NOT_MODIFIED,
-                                fetch=replace(fetch, body=None, sha256=None, size=None))
-        self._count("article/gone")
-        return ArticleCheck(url=canonical, site=self.profile.name, outcome=ArchiveOutcome.REMOVED,
-                            fetch=replace(fetch, error=f"HTTP {response.status}: gone from the portal"))
 
     def on_error(self, failure: Failure) -> Iterator[PageFailure | scrapy.Request]:
         """A request that failed for good (after retries): one ``pages`` row with the reason, and the walk's
