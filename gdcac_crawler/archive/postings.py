@@ -33,8 +33,10 @@ __all__ = ["LENGTHS", "PROMOTE_DF", "SearchPostings", "append_segment", "search_
 PROMOTE_DF = 5_000
 """Tokens in at least this many articles get postings (FTS5 scores fewer matches than this in about 10 ms)."""
 #: Articles whose token lists :meth:`SearchPostings.postings_from_texts` holds at once: each article's units
-#: and pairs cost about 170 bytes per character of text, so chunks of 5,000 articles took over a gigabyte.
-TEXT_CHUNK_ARTICLES = 500
+#: and pairs cost about 170 bytes per character of text, so chunks of 5,000 articles took over a gigabyte; on
+#: 20,000 articles chunks of 500 peak at 330 MB, of 100 at 150 MB, in the same 20 s
+#: (``benchmarks/optimize_memory.py``).
+TEXT_CHUNK_ARTICLES = 100
 LENGTHS = ""
 """The pseudo-token whose postings are the articles' lengths ``D``."""
 MAX_SEGMENTS = 64
