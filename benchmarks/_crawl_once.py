@@ -28,6 +28,19 @@ class NoopSpider(GdcacSpider):
         return iter(())
 
 
+def peak_rss_kb() -> int | None:
+    """This process's own peak resident set since it started the crawl's program (``VmHWM``: reset by exec,
+    unlike ``ru_maxrss``, which keeps the high-water mark of the forked parent's image)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def main(argv: list[str]) -> None:
     mode, base_url, db, out, *extra = argv
     settings = get_project_settings()
@@ -52,6 +65,7 @@ def main(argv: list[str]) -> None:
     stats = crawler.stats.get_stats()
     result = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in stats.items()}
     result["elapsed_seconds"] = (stats["finish_time"] - stats["start_time"]).total_seconds()
+    result["peak_rss_kb"] = peak_rss_kb()
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(result, fh, ensure_ascii=False, indent=1, default=str)
 
