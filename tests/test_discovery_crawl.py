@@ -13,7 +13,7 @@ import pytest
 
 from gdcac_crawler.profiles import get_profile
 from gdcac_mirror.crawl import run_crawl
-from tests.support.site import StaticSite
+from tests.support.sites import StaticSite
 
 NAV = """<div class="menu"><ul class="mainnav">
   <li><a href="/">首页</a></li><li><a href="/col/col11/index.html">网信动态</a></li>

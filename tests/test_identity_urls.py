@@ -21,7 +21,7 @@ from gdcac_crawler.exceptions import RefusedResponse
 from gdcac_crawler.profiles import get_profile
 from gdcac_crawler.profiles.base import clean_query
 from gdcac_mirror.crawl import run_crawl
-from tests.support.site import StaticSite
+from tests.support.sites import StaticSite
 
 GDCAC = get_profile("gdcac")
 LONG = "/zcfg/zcjd/content/" + "a" * 2100 + "/post_3.html"

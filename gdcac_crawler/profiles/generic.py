@@ -11,12 +11,13 @@ find; a site worth crawling for real gets a profile of its own.
 
 from __future__ import annotations
 
+from gdcac_crawler.extract.discovery import PAGE_URL_PATTERN
 from gdcac_crawler.extract.vocabulary import ACCOUNT_NAME_SOURCE, FILING_MARKERS, FOOTER_MARKERS
 from gdcac_crawler.profiles.base import Profile
 
-#: Article URLs of the platforms in PORTALS.md (nfw-cms ``post_N``, TRS ``tYYYYMMDD_N``, cac.gov.cn ``c_N``)
-#: and, generally, any page that is not a listing's ``index`` / ``index_N``.
-ARTICLE_URL_PATTERN = r"/(?!index(?:_\d+)?\.)[^/]+\.(?:s?html?|jhtml|jsp|aspx?|php)$"
+#: Article URLs: any page that is not a listing's ``index`` / ``index_N`` (the discovery's own rule, which also
+#: covers the platforms' schemes in PORTALS.md: nfw-cms ``post_N``, TRS ``tYYYYMMDD_N``, cac.gov.cn ``c_N``).
+ARTICLE_URL_PATTERN = PAGE_URL_PATTERN
 
 PROFILE = Profile(
     name="generic",

@@ -6,9 +6,11 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
 from urllib.parse import urlsplit
 
 HTML = "text/html; charset=utf-8"
@@ -78,3 +80,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class StaticSite:
+    """``pages`` (``"/path?query"`` → HTML text) served at ``base_url`` for as long as the context lasts, 404 for
+    everything else; :attr:`requests` counts the paths (with their queries) asked for."""
+
+    def __init__(self, pages: Mapping[str, str]) -> None:
+        self.site = CannedSite({path: (200, html) for path, html in pages.items()})
+        self.base_url = ""
+        self._stack = ExitStack()
+
+    @property
+    def requests(self) -> Counter[str]:
+        return Counter(self.site.requests)
+
+    def __enter__(self) -> StaticSite:
+        self.base_url = self._stack.enter_context(serve(self.site))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stack.close()
