@@ -43,7 +43,7 @@ class CannedSite:
 
 def _handler(site: CannedSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             status, body = site.answer(parts.path + (f"?{parts.query}" if parts.query else ""))
             try:
@@ -55,7 +55,7 @@ def _handler(site: CannedSite) -> type[BaseHTTPRequestHandler]:
             except (BrokenPipeError, ConnectionResetError):  # the crawler gave up waiting
                 pass
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler
